@@ -62,7 +62,7 @@ internal sealed class ParquetTableReader : IAsyncDisposable
     public async Task<string[]> ReadStringAsync(string name, CancellationToken ct)
     {
         Field field = Require(name);
-        if (field is not DataField { ClrType: var type } data || type != typeof(string))
+        if (field is not DataField { ClrType: var type } data || !IsString(type))
             throw WrongType(name, "string", field);
         var result = new List<string>();
         await ForEachRowGroupAsync(name, async rg =>
@@ -193,7 +193,8 @@ internal sealed class ParquetTableReader : IAsyncDisposable
     private DataField RequireListOf(string name, Type elementType, string expected)
     {
         Field field = Require(name);
-        if (field is ListField { Item: DataField item } && item.ClrType == elementType && item.MaxRepetitionLevel == 1)
+        if (field is ListField { Item: DataField item } && (item.ClrType == elementType || (elementType == typeof(string) && IsString(item.ClrType)))
+            && item.MaxRepetitionLevel == 1)
             return item;
         throw WrongType(name, expected, field);
     }
@@ -219,6 +220,9 @@ internal sealed class ParquetTableReader : IAsyncDisposable
         : type == typeof(long) ? "int64"
         : type == typeof(int) ? "int32"
         : type == typeof(bool) ? "bool"
-        : type == typeof(string) ? "string"
+        : IsString(type) ? "string"
         : type.Name;
+
+    /// <summary>Parquet.Net 6 surfaces UTF-8 columns as ReadOnlyMemory&lt;char&gt; unless asked for string.</summary>
+    private static bool IsString(Type type) => type == typeof(string) || type == typeof(ReadOnlyMemory<char>);
 }
