@@ -62,6 +62,13 @@ public sealed class EmaModel
         return Math.Max(config.MinValue, Math.Min(value, config.MaxValue));
     }
 
+    /// <summary>Sets the update count after the averaged weights were restored from a checkpoint.</summary>
+    public void Restore(long optimizationStep)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(optimizationStep);
+        OptimizationStep = optimizationStep;
+    }
+
     /// <summary>Moves the averaged weights toward <paramref name="online"/>'s and advances the step count.</summary>
     /// <exception cref="ArgumentException">the two networks' parameter names or shapes differ.</exception>
     public void Step(nn.Module online)
