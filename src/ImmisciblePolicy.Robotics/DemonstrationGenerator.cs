@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using ImmisciblePolicy.Policy.Data;
+using ImmisciblePolicy.Sim;
+using ImmisciblePolicy.Sim.Bimodal;
+using ImmisciblePolicy.Sim.PushT;
+
+namespace ImmisciblePolicy.Robotics;
+
+/// <summary>What a demonstration run produced and how well the expert did.</summary>
+/// <param name="Dataset">the recorded episodes.</param>
+/// <param name="SuccessRate">fraction of episodes that met the task's success criterion.</param>
+/// <param name="SecondsPerEpisode">mean wall-clock time per episode.</param>
+/// <param name="MeanFinalScore">mean of the last step's score (coverage for Push-T).</param>
+public sealed record DemonstrationReport(DemonstrationDataset Dataset, double SuccessRate, double SecondsPerEpisode, double MeanFinalScore);
+
+/// <summary>
+/// Records demonstrations from the scripted experts: Push-T's planning expert, and for the bimodal task an
+/// expert that alternates sides so both modes are equally represented.
+/// </summary>
+public static class DemonstrationGenerator
+{
+    /// <summary>Runs <paramref name="episodes"/> expert episodes with seeds firstSeed, firstSeed+1, ...</summary>
+    /// <param name="onlySuccessful">keep only the episodes that succeeded (the dataset may then hold fewer).</param>
+    /// <param name="progress">called after each episode with (done, total).</param>
+    public static DemonstrationReport Generate(SimTaskKind task, int episodes, long firstSeed = 0, bool onlySuccessful = false,
+        Action<int, int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
+        var kept = new Episode?[episodes];
+        var success = new bool[episodes];
+        var finalScore = new double[episodes];
+        int done = 0;
+        var watch = Stopwatch.StartNew();
+        // Episodes are independent and the experts are pure C#: run them on all cores.
+        Parallel.For(0, episodes, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            var (episode, ok, score) = Record(task, firstSeed + i, i);
+            success[i] = ok;
+            finalScore[i] = score;
+            if (ok || !onlySuccessful) kept[i] = episode;
+            progress?.Invoke(Interlocked.Increment(ref done), episodes);
+        });
+        var list = kept.Where(e => e is not null).Select(e => e!).ToList();
+        if (list.Count == 0)
+            throw new InvalidOperationException($"the {task} expert succeeded in none of {episodes} episodes; nothing to keep");
+        var dataset = new DemonstrationDataset(list, fps: 10, SimTasks.ObservationNames(task), SimTasks.ActionNames,
+            [SimTasks.Description(task)], robotType: task == SimTaskKind.PushT ? "pusht-sim" : "bimodal-reach-sim");
+        return new DemonstrationReport(dataset, success.Average(s => s ? 1.0 : 0.0), watch.Elapsed.TotalSeconds / episodes, finalScore.Average());
+    }
+
+    private static (Episode Episode, bool Success, double FinalScore) Record(SimTaskKind task, long seed, int index)
+    {
+        var observations = new List<float[]>();
+        var actions = new List<float[]>();
+        var rewards = new List<float>();
+        var successes = new List<bool>();
+        bool ok;
+        double score;
+        if (task == SimTaskKind.PushT)
+        {
+            var env = (PushTEnv)SimTasks.Create(task);
+            env.Reset(seed);
+            var run = new PushTExpert().Run(env);
+            for (int t = 0; t < run.Actions.Count; t++)
+            {
+                observations.Add(ToFloat(run.Observations[t]));
+                actions.Add(ToFloat(run.Actions[t]));
+                rewards.Add((float)run.Rewards[t]);
+                successes.Add(t == run.Actions.Count - 1 && run.Success);
+            }
+            ok = run.Success;
+            score = run.FinalCoverage;
+        }
+        else
+        {
+            var env = (BimodalReachEnv)SimTasks.Create(task);
+            env.Reset(seed);
+            var expert = new BimodalReachExpert(env.Config, BimodalReachExpert.SideForEpisode(index), unchecked((int)seed));
+            StepResult? last = null;
+            while (last is not { Done: true })
+            {
+                var obs = env.Observe();
+                var action = expert.Act(env.Agent);
+                last = env.Step(action);
+                observations.Add(ToFloat(obs));
+                actions.Add(ToFloat(action));
+                rewards.Add((float)last.Reward);
+                successes.Add(last.Success);
+            }
+            ok = last.Success;
+            score = last.Score;
+        }
+        var dones = new bool[actions.Count];
+        dones[^1] = true;
+        return (Episode.FromFrames(observations, actions, 10, rewards.ToArray(), successes.ToArray(), dones), ok, score);
+    }
+
+    private static float[] ToFloat(double[] v) => Array.ConvertAll(v, x => (float)x);
+}

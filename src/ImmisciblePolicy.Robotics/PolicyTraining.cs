@@ -1,0 +1,95 @@
+using ImmisciblePolicy.Core.Noise;
+using ImmisciblePolicy.Core.Schedulers;
+using ImmisciblePolicy.Core.Training;
+using ImmisciblePolicy.Policy;
+using ImmisciblePolicy.Policy.Data;
+using ImmisciblePolicy.Policy.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ImmisciblePolicy.Robotics;
+
+/// <summary>
+/// A Diffusion Policy training run on demonstrations: min-max normalisers fitted on the data, windows with
+/// Diffusion Policy's edge padding, the shared <see cref="DiffusionTrainer{TBatch}"/>, the configured noise
+/// pairing, and an atomic checkpoint every few hundred steps from which a crashed run resumes.
+/// </summary>
+public static class PolicyTraining
+{
+    /// <summary>
+    /// <paramref name="config"/> with the observation/action sizes and the U-Net's input and condition sizes
+    /// taken from <paramref name="dataset"/>.
+    /// </summary>
+    public static PolicyRunConfig FitShapes(PolicyRunConfig config, DemonstrationDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(dataset);
+        var p = config.Policy;
+        var policy = p with
+        {
+            ObsDim = dataset.StateDim,
+            ActionDim = dataset.ActionDim,
+            Unet = p.Unet with { InputDim = dataset.ActionDim, GlobalCondDim = p.ObsSteps * dataset.StateDim },
+        };
+        return config with { Policy = policy };
+    }
+
+    /// <summary>
+    /// Trains (or resumes, when <paramref name="checkpointDir"/> holds a checkpoint of the same config) and
+    /// returns the final EMA policy. <paramref name="onCheckpoint"/> runs after each checkpoint is written,
+    /// e.g. for periodic closed-loop evaluation.
+    /// </summary>
+    public static TrainedPolicy Train(PolicyRunConfig config, DemonstrationDataset dataset, string checkpointDir,
+        Action<TrainingProgress>? progress = null, Action<long, string>? onCheckpoint = null, bool resume = true,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        config = FitShapes(config, dataset);
+        config.Validate();
+        var p = config.Policy;
+        var sampler = new SequenceSampler(dataset, new SequenceHorizons(p.ObsSteps, p.Horizon, p.ActionSteps));
+        if (sampler.Count == 0) throw new ArgumentException("the dataset yields no training windows", nameof(dataset));
+        var obsNorm = MinMaxNormalizer.Fit(AllStates(dataset), dataset.StateDim);
+        var actNorm = MinMaxNormalizer.Fit(AllActions(dataset), dataset.ActionDim);
+
+        torch.manual_seed(config.Trainer.Seed);
+        var network = PolicyNetworks.ConditionalUnet1D(p.Unet);
+        var ema = PolicyNetworks.ConditionalUnet1D(p.Unet);
+        var policy = new DiffusionPolicy(network, new DdpmScheduler(config.EffectiveSchedule), NoiseAssigners.Create(config.Noise), p);
+        var scaling = new DataScaling(config.Noise.DataScale);
+
+        using var trainer = new DiffusionTrainer<SequenceBatch>(config.Trainer, network, ema,
+            (_, batch, generator, step) =>
+            {
+                var obs = tensor(obsNorm.Normalize(batch.Observations)).reshape(batch.BatchSize, p.ObsSteps, p.ObsDim);     // (B, To, Do)
+                var act = tensor(actNorm.Normalize(batch.Actions)).reshape(batch.BatchSize, p.Horizon, p.ActionDim);        // (B, Tp, Da)
+                if (!scaling.IsIdentity) act = scaling.Scale(act);
+                return policy.ComputeLoss(obs, act, generator, step);
+            },
+            (_, random) => sampler.SampleBatch(config.Trainer.BatchSize, random));
+
+        var existing = resume ? CheckpointDirectory.Resolve(checkpointDir) : null;
+        if (existing is not null && File.Exists(Path.Combine(existing, "training_state.json")))
+        {
+            var saved = PolicyCheckpoint.ReadConfig(existing);
+            if (saved.ToJson() != config.ToJson())
+                throw new InvalidOperationException(
+                    $"{checkpointDir} holds a checkpoint of a different configuration; pass another --out or delete it to start over");
+            trainer.LoadState(existing);
+        }
+
+        trainer.Run(progress: progress, checkpoint: step =>
+        {
+            PolicyCheckpoint.Save(checkpointDir, config, obsNorm, actNorm, trainer);
+            onCheckpoint?.Invoke(step, checkpointDir);
+        }, cancellationToken: cancellationToken);
+        if (trainer.Step == config.Trainer.Steps && !File.Exists(Path.Combine(checkpointDir, "training_state.json")))
+            PolicyCheckpoint.Save(checkpointDir, config, obsNorm, actNorm, trainer);
+        network.Dispose();
+        return PolicyCheckpoint.Load(checkpointDir);
+    }
+
+    private static float[] AllStates(DemonstrationDataset d) => d.Episodes.SelectMany(e => e.States.ToArray()).ToArray();
+
+    private static float[] AllActions(DemonstrationDataset d) => d.Episodes.SelectMany(e => e.Actions.ToArray()).ToArray();
+}

@@ -1,0 +1,128 @@
+using ImmisciblePolicy.Core.Noise;
+using ImmisciblePolicy.Core.Schedulers;
+using ImmisciblePolicy.Policy;
+using ImmisciblePolicy.Policy.Data;
+using ImmisciblePolicy.Policy.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ImmisciblePolicy.Robotics;
+
+/// <summary>
+/// A policy ready to plan: the EMA network of a checkpoint, its normalisers and its run config. Planning
+/// happens under inference mode inside a dispose scope; calls are serialised because one network instance
+/// is shared.
+/// </summary>
+public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
+{
+    private readonly object _gate = new();
+    private readonly DiffusionPolicy _policy;
+
+    /// <param name="config">the run config (from the checkpoint's config.json).</param>
+    /// <param name="network">the denoiser with the weights to use (EMA weights, as Diffusion Policy evaluates).</param>
+    /// <param name="observationNormalizer">fitted on the training observations.</param>
+    /// <param name="actionNormalizer">fitted on the training actions.</param>
+    /// <param name="step">the training step the weights come from.</param>
+    public TrainedPolicy(PolicyRunConfig config, ConditionalUnet1D network, MinMaxNormalizer observationNormalizer,
+        MinMaxNormalizer actionNormalizer, long step)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(observationNormalizer);
+        ArgumentNullException.ThrowIfNull(actionNormalizer);
+        if (observationNormalizer.Dim != config.Policy.ObsDim)
+            throw new ArgumentException($"observation normaliser has {observationNormalizer.Dim} dimensions but the policy observes {config.Policy.ObsDim}", nameof(observationNormalizer));
+        if (actionNormalizer.Dim != config.Policy.ActionDim)
+            throw new ArgumentException($"action normaliser has {actionNormalizer.Dim} dimensions but the policy acts in {config.Policy.ActionDim}", nameof(actionNormalizer));
+        Config = config;
+        ObservationNormalizer = observationNormalizer;
+        ActionNormalizer = actionNormalizer;
+        Step = step;
+        network.eval();
+        IDiffusionScheduler scheduler = config.Sampler == SamplerKind.Ddim
+            ? new DdimScheduler(config.EffectiveSchedule)
+            : new DdpmScheduler(config.EffectiveSchedule);
+        _policy = new DiffusionPolicy(network, scheduler, new VanillaNoise(), config.Policy);
+    }
+
+    /// <summary>How the policy was trained and how it samples.</summary>
+    public PolicyRunConfig Config { get; }
+
+    /// <summary>Observation normaliser (task units to [-1, 1]).</summary>
+    public MinMaxNormalizer ObservationNormalizer { get; }
+
+    /// <summary>Action normaliser.</summary>
+    public MinMaxNormalizer ActionNormalizer { get; }
+
+    /// <summary>Training step of the weights.</summary>
+    public long Step { get; }
+
+    /// <summary>The denoiser.</summary>
+    public ConditionalUnet1D Network => _policy.Model;
+
+    /// <inheritdoc />
+    public int ObservationSteps => Config.Policy.ObsSteps;
+
+    /// <inheritdoc />
+    public double[][][] Plan(IReadOnlyList<double[][]> windows, long seed) => PlanChunks(windows, seed, null).Actions;
+
+    /// <summary>
+    /// Plans for a batch of observation windows: the executed actions (B, Ta, Da) and the whole predicted chunk
+    /// (B, Tp, Da), both in task units. <paramref name="inferenceSteps"/> overrides the configured step count.
+    /// </summary>
+    public (double[][][] Actions, double[][][] Chunks) PlanChunks(IReadOnlyList<double[][]> windows, long seed, int? inferenceSteps)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        var cfg = Config.Policy;
+        if (windows.Count == 0) throw new ArgumentException("expected at least one observation window; got none", nameof(windows));
+        var flat = new float[windows.Count * cfg.ObsSteps * cfg.ObsDim];
+        for (int b = 0; b < windows.Count; b++)
+        {
+            var w = windows[b] ?? throw new ArgumentException($"observation window {b} is null", nameof(windows));
+            if (w.Length != cfg.ObsSteps)
+                throw new ArgumentException($"observation window {b} has {w.Length} steps; the policy needs To = {cfg.ObsSteps}", nameof(windows));
+            for (int t = 0; t < cfg.ObsSteps; t++)
+            {
+                if (w[t] is null || w[t].Length != cfg.ObsDim)
+                    throw new ArgumentException($"observation {t} of window {b} has {w[t]?.Length ?? 0} values; the policy needs {cfg.ObsDim}", nameof(windows));
+                for (int d = 0; d < cfg.ObsDim; d++)
+                {
+                    double v = w[t][d];
+                    if (!double.IsFinite(v))
+                        throw new ArgumentException($"observation {t} of window {b} has a non-finite value ({v}) at index {d}", nameof(windows));
+                    flat[((b * cfg.ObsSteps) + t) * cfg.ObsDim + d] = (float)v;
+                }
+            }
+        }
+        var normalized = ObservationNormalizer.Normalize(flat);
+        float[] chunk;
+        lock (_gate)
+        {
+            using var scope = NewDisposeScope();
+            using var g = new Generator((ulong)seed);
+            var obs = tensor(normalized).reshape(windows.Count, cfg.ObsSteps, cfg.ObsDim);       // (B, To, Do)
+            var prediction = _policy.PredictActionChunk(obs, inferenceSteps ?? Config.InferenceSteps, g);
+            var sample = prediction.Chunk;                                                        // (B, Tp, Da), scaled space
+            if (Config.Noise.DataScale != 1.0) sample = sample / Config.Noise.DataScale;         // undo data scaling
+            chunk = sample.contiguous().data<float>().ToArray();
+        }
+        var actions = ActionNormalizer.Unnormalize(chunk);
+        var chunks = new double[windows.Count][][];
+        var executed = new double[windows.Count][][];
+        int start = cfg.ObsSteps - 1;
+        for (int b = 0; b < windows.Count; b++)
+        {
+            chunks[b] = new double[cfg.Horizon][];
+            for (int t = 0; t < cfg.Horizon; t++)
+            {
+                chunks[b][t] = new double[cfg.ActionDim];
+                for (int d = 0; d < cfg.ActionDim; d++) chunks[b][t][d] = actions[((b * cfg.Horizon) + t) * cfg.ActionDim + d];
+            }
+            executed[b] = chunks[b][start..(start + cfg.ActionSteps)];
+        }
+        return (executed, chunks);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _policy.Model.Dispose();
+}
