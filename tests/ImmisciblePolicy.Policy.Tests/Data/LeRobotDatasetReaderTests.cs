@@ -102,7 +102,7 @@ public sealed class LeRobotDatasetReaderTests : IDisposable
         InvalidDataException error = await ReadFailsAsync(root);
 
         Assert.Contains(DataFile, error.Message, StringComparison.Ordinal);
-        Assert.Contains("not a readable Parquet file", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"LeRobot dataset file '{DataFile}': not a readable Parquet file (", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
