@@ -82,4 +82,26 @@ public sealed class DemonstrationDataset
 
     /// <summary>Sum of episode lengths.</summary>
     public long TotalFrames { get; }
+
+    /// <summary>Every frame's observation.state, (TotalFrames, n) row-major: what the observation
+    /// normaliser is fitted on (Diffusion Policy fits on the whole replay buffer, not on padded windows).</summary>
+    public float[] ConcatenatedStates() => Concatenate(StateDim, e => e.States);
+
+    /// <summary>Every frame's action, (TotalFrames, m) row-major.</summary>
+    public float[] ConcatenatedActions() => Concatenate(ActionDim, e => e.Actions);
+
+    private delegate ReadOnlySpan<float> Rows(Episode episode);
+
+    private float[] Concatenate(int width, Rows rows)
+    {
+        var result = new float[checked((int)TotalFrames * width)];
+        int offset = 0;
+        foreach (Episode episode in Episodes)
+        {
+            ReadOnlySpan<float> block = rows(episode);
+            block.CopyTo(result.AsSpan(offset));
+            offset += block.Length;
+        }
+        return result;
+    }
 }

@@ -231,14 +231,14 @@ public static class LeRobotDatasetReader
         try
         {
             return new Episode(
-            n, m,
-            data.States.AsSpan(start * n, length * n),
-            data.Actions.AsSpan(start * m, length * m),
-            data.Timestamps.AsSpan(start, length),
-            data.Rewards?[start..(start + length)],
-            data.Successes?[start..(start + length)],
-            data.Dones?[start..(start + length)],
-            (int)task);
+                n, m,
+                data.States.AsSpan(start * n, length * n),
+                data.Actions.AsSpan(start * m, length * m),
+                data.Timestamps.AsSpan(start, length),
+                data.Rewards?[start..(start + length)],
+                data.Successes?[start..(start + length)],
+                data.Dones?[start..(start + length)],
+                (int)task);
         }
         catch (ArgumentException ex)
         {

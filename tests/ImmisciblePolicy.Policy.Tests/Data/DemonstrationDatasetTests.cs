@@ -43,4 +43,13 @@ public sealed class DemonstrationDatasetTests
         Assert.Equal(new[] { 0f, 0.1f, 0.2f, 0.3f }, episode.Timestamps.ToArray());
         Assert.Equal(4, episode.Length);
     }
+
+    [Fact]
+    public void Concatenated_StacksEpisodesInOrder()
+    {
+        DemonstrationDataset dataset = DatasetFixtures.MakeBareDataset(2, 1);
+
+        Assert.Equal(new float[] { 0, 0, 1, -1, 10, -10 }, dataset.ConcatenatedStates());
+        Assert.Equal(new float[] { 0, 1, 100 }, dataset.ConcatenatedActions());
+    }
 }

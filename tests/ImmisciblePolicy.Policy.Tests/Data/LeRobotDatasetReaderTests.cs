@@ -102,7 +102,7 @@ public sealed class LeRobotDatasetReaderTests : IDisposable
         InvalidDataException error = await ReadFailsAsync(root);
 
         Assert.Contains(DataFile, error.Message, StringComparison.Ordinal);
-        Assert.Contains("not a readable Parquet file", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"LeRobot dataset file '{DataFile}': not a readable Parquet file (", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -172,6 +172,33 @@ public sealed class LeRobotDatasetReaderTests : IDisposable
         DemonstrationDataset read = await LeRobotDatasetReader.ReadAsync(root);
 
         Assert.Equal(["px", "py"], read.StateNames);
+    }
+
+    [Fact]
+    public async Task EpisodesMetadataSplitOverSeveralFiles_IsReadAsOneTable()
+    {
+        // Three episodes in three data files (two chunks), and the episodes table split as LeRobot does
+        // once it grows: rows 0-1 in meta/episodes/chunk-000/file-000, row 2 in chunk-000/file-001.
+        string root = scratch.Combine("split");
+        DemonstrationDataset dataset = DatasetFixtures.MakeDataset(3, 2, 4);
+        await new LeRobotDatasetWriter(new LeRobotWriterOptions { ChunksSize = 2, DataFilesSizeInMb = 1e-6 }).WriteAsync(dataset, root);
+        File.Delete(Path.Combine(root, "meta/episodes/chunk-000/file-000.parquet"));
+        await WriteEpisodesAsync(root, "meta/episodes/chunk-000/file-001.parquet", [2], [4], [1], [0], [5]);
+        await WriteEpisodesAsync(root, "meta/episodes/chunk-000/file-000.parquet", [0, 1], [3, 2], [0, 0], [0, 1], [0, 3]);
+
+        DatasetFixtures.AssertSameDataset(dataset, await LeRobotDatasetReader.ReadAsync(root));
+    }
+
+    private static Task WriteEpisodesAsync(string root, string file, long[] episode, long[] length, long[] chunk, long[] fileIndex, long[] from)
+    {
+        var table = new ParquetTableWriter();
+        table.AddInt64("episode_index", episode);
+        table.AddInt64("length", length);
+        table.AddInt64("data/chunk_index", chunk);
+        table.AddInt64("data/file_index", fileIndex);
+        table.AddInt64("dataset_from_index", from);
+        table.AddInt64("dataset_to_index", [.. from.Zip(length, (f, l) => f + l)]);
+        return table.WriteAsync(Path.Combine(root, file), null, CancellationToken.None);
     }
 
     private static void EditInfo(string root, Action<JsonObject> edit)

@@ -145,6 +145,26 @@ public sealed class LeRobotDatasetWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task Write_EpisodesTable_HoldsLengthsFrameRangesFilesAndTaskTexts()
+    {
+        string root = scratch.Combine("episode-rows");
+        DemonstrationDataset dataset = DatasetFixtures.MakeDataset(3, 5);
+        await new LeRobotDatasetWriter().WriteAsync(dataset, root);
+
+        await using var table = await ParquetTableReader.OpenAsync(root, "meta/episodes/chunk-000/file-000.parquet", CancellationToken.None);
+        var ct = CancellationToken.None;
+
+        Assert.Equal(new long[] { 0, 1 }, await table.ReadInt64Async("episode_index", ct));
+        Assert.Equal(new long[] { 3, 5 }, await table.ReadInt64Async("length", ct));
+        Assert.Equal(new long[] { 0, 3 }, await table.ReadInt64Async("dataset_from_index", ct));
+        Assert.Equal(new long[] { 3, 8 }, await table.ReadInt64Async("dataset_to_index", ct));
+        Assert.Equal(new long[] { 0, 0 }, await table.ReadInt64Async("data/chunk_index", ct));
+        Assert.Equal(new long[] { 0, 0 }, await table.ReadInt64Async("data/file_index", ct));
+        string[][] tasks = await table.ReadStringListAsync("tasks", ct);
+        Assert.Equal([[dataset.Tasks[0]], [dataset.Tasks[1]]], tasks);
+    }
+
+    [Fact]
     public async Task Write_StatsJson_HoldsGoldenStatisticsOfEveryFeature()
     {
         // Episodes of 3 and 5 frames: states (t, -t) then (10 + t, -(10 + t)); actions t then 100 + t.
