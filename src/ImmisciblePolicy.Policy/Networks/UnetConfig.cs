@@ -81,6 +81,15 @@ public sealed record UnetConfig
                 nameof(horizon));
     }
 
+    /// <summary>Prints <see cref="DownDims"/> by value (records would print the list's type name).</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"InputDim = {InputDim}, GlobalCondDim = {GlobalCondDim}, DiffusionStepEmbedDim = {DiffusionStepEmbedDim}, ");
+        builder.Append($"DownDims = [{string.Join(", ", DownDims)}], KernelSize = {KernelSize}, NGroups = {NGroups}, ");
+        builder.Append($"CondPredictScale = {CondPredictScale}");
+        return true;
+    }
+
     /// <summary>Value equality including the contents of <see cref="DownDims"/>.</summary>
     public bool Equals(UnetConfig? other) =>
         other is not null

@@ -209,9 +209,11 @@ public class ConditionalUnet1DTests
     }
 
     [Fact]
-    public void Config_EqualityComparesDownDimsByValue()
+    public void Config_EqualityAndPrintingUseDownDimsValues()
     {
         Assert.Equal(new UnetConfig { DownDims = [64, 128, 256] }, new UnetConfig());
+        Assert.Equal(new UnetConfig { DownDims = [64, 128, 256] }.GetHashCode(), new UnetConfig().GetHashCode());
         Assert.NotEqual(new UnetConfig { DownDims = [64, 128] }, new UnetConfig());
+        Assert.Contains("DownDims = [64, 128, 256]", new UnetConfig().ToString(), StringComparison.Ordinal);
     }
 }
