@@ -8,46 +8,117 @@ namespace ImmisciblePolicy.Core.Assignment;
 /// <summary>
 /// SIMD scans over one cost row and the column potentials, the O(n) inner loops of
 /// <see cref="JonkerVolgenant"/>. Every reduced cost is computed as <c>(row[j] - v[j]) - h</c> in exactly
-/// this order in both the vector body and the scalar tail, so a value found by a min-scan is found again,
-/// bit for bit, by the matching index search.
+/// this order in both the vector body and the scalar tail, so results do not depend on the SIMD width.
+/// <c>MinNative</c> is safe because the public entry points reject NaN.
 /// </summary>
 internal static class ReducedCostKernels
 {
-    /// <summary>Smallest and second smallest (as a multiset: equal when the minimum is attained twice) of
-    /// <c>row[j] - v[j]</c>. Requires at least two columns.</summary>
-    public static void TwoSmallest(ReadOnlySpan<double> row, ReadOnlySpan<double> v, out double min1, out double min2)
+    /// <summary>
+    /// The two smallest <c>row[j] - v[j]</c> in one pass, ordered by (value, index): <paramref name="j1"/> is
+    /// the first column attaining the minimum <paramref name="min1"/>, and (<paramref name="min2"/>,
+    /// <paramref name="j2"/>) the next pair, so <c>min2 == min1</c> when the minimum is attained twice.
+    /// Requires at least two columns. Each SIMD lane keeps its own best two; the lanes are merged at the end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TwoSmallest(
+        ReadOnlySpan<double> row, ReadOnlySpan<double> v, out double min1, out int j1, out double min2, out int j2)
     {
         int n = row.Length;
-        int w = Vector<double>.Count;
         ref double r = ref MemoryMarshal.GetReference(row);
         ref double vr = ref MemoryMarshal.GetReference(v);
-        var m1 = new Vector<double>(double.PositiveInfinity);
-        var m2 = m1;
-        int j = 0;
-        for (; j <= n - w; j += w)
-        {
-            var x = Vector.LoadUnsafe(ref r, (nuint)j) - Vector.LoadUnsafe(ref vr, (nuint)j);
-            m2 = Vector.MinNative(m2, Vector.MaxNative(m1, x)); // the larger of (old lane min, x) competes for second place
-            m1 = Vector.MinNative(m1, x);
-        }
         double a = double.PositiveInfinity, b = double.PositiveInfinity;
-        for (int l = 0; l < w; l++)
+        int ia = -1, ib = -1;
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<double>.Count)
         {
-            Push(m1[l], ref a, ref b);
-            Push(m2[l], ref a, ref b);
+            var m1 = Vector512.Create(double.PositiveInfinity);
+            var m2 = m1;
+            var i1 = Vector512.Create(-1.0);
+            var i2 = i1;
+            var idx = Vector512.Create(0.0, 1, 2, 3, 4, 5, 6, 7); // column index of each lane, as double
+            var step = Vector512.Create((double)Vector512<double>.Count);
+            for (; j <= n - Vector512<double>.Count; j += Vector512<double>.Count)
+            {
+                var x = Vector512.LoadUnsafe(ref r, (nuint)j) - Vector512.LoadUnsafe(ref vr, (nuint)j);
+                var lt1 = Vector512.LessThan(x, m1);
+                var lt2 = Vector512.LessThan(x, m2);
+                m2 = Vector512.ConditionalSelect(lt1, m1, Vector512.ConditionalSelect(lt2, x, m2));
+                i2 = Vector512.ConditionalSelect(lt1, i1, Vector512.ConditionalSelect(lt2, idx, i2));
+                m1 = Vector512.ConditionalSelect(lt1, x, m1);
+                i1 = Vector512.ConditionalSelect(lt1, idx, i1);
+                idx += step;
+            }
+            // Spill the lanes once: indexing a vector register lane by lane is slow.
+            Span<double> lanes = stackalloc double[4 * Vector512<double>.Count];
+            m1.StoreUnsafe(ref lanes[0]);
+            i1.StoreUnsafe(ref lanes[Vector512<double>.Count]);
+            m2.StoreUnsafe(ref lanes[2 * Vector512<double>.Count]);
+            i2.StoreUnsafe(ref lanes[3 * Vector512<double>.Count]);
+            for (int l = 0; l < Vector512<double>.Count; l++)
+            {
+                Push(lanes[l], (int)lanes[Vector512<double>.Count + l], ref a, ref ia, ref b, ref ib);
+                Push(lanes[2 * Vector512<double>.Count + l], (int)lanes[3 * Vector512<double>.Count + l], ref a, ref ia, ref b, ref ib);
+            }
         }
-        for (; j < n; j++) Push(Unsafe.Add(ref r, j) - Unsafe.Add(ref vr, j), ref a, ref b);
-        min1 = a;
-        min2 = b;
-
-        static void Push(double x, ref double a, ref double b)
+        else if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
         {
-            if (x < a) { b = a; a = x; }
-            else if (x < b) b = x;
+            int w = Vector<double>.Count;
+            var m1 = new Vector<double>(double.PositiveInfinity);
+            var m2 = m1;
+            var i1 = new Vector<double>(-1.0);
+            var i2 = i1;
+            Span<double> lanes = stackalloc double[w];
+            for (int l = 0; l < w; l++) lanes[l] = l;
+            var idx = new Vector<double>(lanes);
+            var step = new Vector<double>(w);
+            for (; j <= n - w; j += w)
+            {
+                var x = Vector.LoadUnsafe(ref r, (nuint)j) - Vector.LoadUnsafe(ref vr, (nuint)j);
+                var lt1 = Vector.LessThan(x, m1);
+                var lt2 = Vector.LessThan(x, m2);
+                m2 = Vector.ConditionalSelect(lt1, m1, Vector.ConditionalSelect(lt2, x, m2));
+                i2 = Vector.ConditionalSelect(lt1, i1, Vector.ConditionalSelect(lt2, idx, i2));
+                m1 = Vector.ConditionalSelect(lt1, x, m1);
+                i1 = Vector.ConditionalSelect(lt1, idx, i1);
+                idx += step;
+            }
+            Span<double> spill = stackalloc double[4 * w];
+            m1.CopyTo(spill);
+            i1.CopyTo(spill[w..]);
+            m2.CopyTo(spill[(2 * w)..]);
+            i2.CopyTo(spill[(3 * w)..]);
+            for (int l = 0; l < w; l++)
+            {
+                Push(spill[l], (int)spill[w + l], ref a, ref ia, ref b, ref ib);
+                Push(spill[2 * w + l], (int)spill[3 * w + l], ref a, ref ia, ref b, ref ib);
+            }
+        }
+        for (; j < n; j++) Push(Unsafe.Add(ref r, j) - Unsafe.Add(ref vr, j), j, ref a, ref ia, ref b, ref ib);
+        min1 = a;
+        j1 = ia;
+        min2 = b;
+        j2 = ib;
+
+        static void Push(double x, int i, ref double a, ref int ia, ref double b, ref int ib)
+        {
+            if (i < 0) return; // an empty lane slot
+            if (x < a || (x == a && i < ia))
+            {
+                b = a;
+                ib = ia;
+                a = x;
+                ia = i;
+            }
+            else if (x < b || (x == b && i < ib))
+            {
+                b = x;
+                ib = i;
+            }
         }
     }
 
     /// <summary>Smallest <c>row[j] - v[j]</c> over all j.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Min(ReadOnlySpan<double> row, ReadOnlySpan<double> v)
     {
         int n = row.Length;
@@ -58,33 +129,13 @@ internal static class ReducedCostKernels
         int j = 0;
         for (; j <= n - w; j += w)
             m = Vector.MinNative(m, Vector.LoadUnsafe(ref r, (nuint)j) - Vector.LoadUnsafe(ref vr, (nuint)j));
-        double best = double.PositiveInfinity;
-        for (int l = 0; l < w; l++) best = Math.Min(best, m[l]);
+        double best = HorizontalMin(m);
         for (; j < n; j++) best = Math.Min(best, Unsafe.Add(ref r, j) - Unsafe.Add(ref vr, j));
         return best;
     }
 
-    /// <summary>First j != <paramref name="skip"/> with <c>row[j] - v[j] == target</c>, or -1.</summary>
-    public static int IndexOfReduced(ReadOnlySpan<double> row, ReadOnlySpan<double> v, double target, int skip)
-    {
-        int n = row.Length;
-        int w = Vector<double>.Count;
-        ref double r = ref MemoryMarshal.GetReference(row);
-        ref double vr = ref MemoryMarshal.GetReference(v);
-        var t = new Vector<double>(target);
-        int j = 0;
-        for (; j <= n - w; j += w)
-        {
-            if (!Vector.EqualsAny(Vector.LoadUnsafe(ref r, (nuint)j) - Vector.LoadUnsafe(ref vr, (nuint)j), t)) continue;
-            for (int l = j; l < j + w; l++)
-                if (l != skip && Unsafe.Add(ref r, l) - Unsafe.Add(ref vr, l) == target) return l;
-        }
-        for (; j < n; j++)
-            if (j != skip && Unsafe.Add(ref r, j) - Unsafe.Add(ref vr, j) == target) return j;
-        return -1;
-    }
-
     /// <summary>First j with <c>d[j] + penalty[j] == target</c>, or -1 (penalty 0 selects, +inf masks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int IndexOfSum(ReadOnlySpan<double> d, ReadOnlySpan<double> penalty, double target)
     {
         int n = d.Length;
@@ -105,6 +156,7 @@ internal static class ReducedCostKernels
     }
 
     /// <summary>First j with <c>d[j] == target</c>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int IndexOf(ReadOnlySpan<double> d, double target)
     {
         int n = d.Length;
@@ -137,6 +189,7 @@ internal static class ReducedCostKernels
     /// <paramref name="rowId"/> in <paramref name="argRow"/> where the row is strictly smaller (so the
     /// first row attaining a column's minimum wins, as in JV's column reduction).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnMinSweep(ReadOnlySpan<double> row, Span<double> colMin, Span<double> argRow, double rowId)
     {
         int n = row.Length;
@@ -173,6 +226,7 @@ internal static class ReducedCostKernels
     /// assigned columns). Columns already settled carry <c>v[j] = -inf</c> and <c>d[j] = +inf</c>, so their
     /// candidate is +inf: never an improvement, never a minimum, and no branch on a mask is needed.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Relax(
         ReadOnlySpan<double> row, ReadOnlySpan<double> v, Span<double> d, Span<double> pred,
         ReadOnlySpan<double> freePenalty, double h, double rowId, out double mu, out double muFree)
@@ -197,20 +251,14 @@ internal static class ReducedCostKernels
                 var cand = Vector512.LoadUnsafe(ref r, (nuint)j) - Vector512.LoadUnsafe(ref vr, (nuint)j) - hv;
                 var dj = Vector512.LoadUnsafe(ref dr, (nuint)j);
                 var less = Vector512.LessThan(cand, dj);
-                if (less.ExtractMostSignificantBits() != 0)
-                {
-                    dj = Vector512.ConditionalSelect(less, cand, dj);
-                    dj.StoreUnsafe(ref dr, (nuint)j);
-                    Vector512.ConditionalSelect(less, id, Vector512.LoadUnsafe(ref pr, (nuint)j)).StoreUnsafe(ref pr, (nuint)j);
-                }
+                dj = Vector512.ConditionalSelect(less, cand, dj);
+                dj.StoreUnsafe(ref dr, (nuint)j);
+                Vector512.ConditionalSelect(less, id, Vector512.LoadUnsafe(ref pr, (nuint)j)).StoreUnsafe(ref pr, (nuint)j);
                 mn = Vector512.MinNative(mn, dj);
                 mf = Vector512.MinNative(mf, dj + Vector512.LoadUnsafe(ref fr, (nuint)j));
             }
-            for (int l = 0; l < Vector512<double>.Count; l++)
-            {
-                a = Math.Min(a, mn[l]);
-                b = Math.Min(b, mf[l]);
-            }
+            a = HorizontalMin(mn);
+            b = HorizontalMin(mf);
         }
         else
         {
@@ -224,20 +272,14 @@ internal static class ReducedCostKernels
                 var cand = Vector.LoadUnsafe(ref r, (nuint)j) - Vector.LoadUnsafe(ref vr, (nuint)j) - hv;
                 var dj = Vector.LoadUnsafe(ref dr, (nuint)j);
                 var less = Vector.LessThan(cand, dj);
-                if (!Vector.EqualsAll(less, Vector<long>.Zero))
-                {
-                    dj = Vector.ConditionalSelect(less, cand, dj);
-                    dj.StoreUnsafe(ref dr, (nuint)j);
-                    Vector.ConditionalSelect(less, id, Vector.LoadUnsafe(ref pr, (nuint)j)).StoreUnsafe(ref pr, (nuint)j);
-                }
+                dj = Vector.ConditionalSelect(less, cand, dj);
+                dj.StoreUnsafe(ref dr, (nuint)j);
+                Vector.ConditionalSelect(less, id, Vector.LoadUnsafe(ref pr, (nuint)j)).StoreUnsafe(ref pr, (nuint)j);
                 mn = Vector.MinNative(mn, dj);
                 mf = Vector.MinNative(mf, dj + Vector.LoadUnsafe(ref fr, (nuint)j));
             }
-            for (int l = 0; l < w; l++)
-            {
-                a = Math.Min(a, mn[l]);
-                b = Math.Min(b, mf[l]);
-            }
+            a = HorizontalMin(mn);
+            b = HorizontalMin(mf);
         }
         for (; j < n; j++)
         {
@@ -253,5 +295,21 @@ internal static class ReducedCostKernels
         }
         mu = a;
         muFree = b;
+    }
+
+    private static double HorizontalMin(Vector512<double> x)
+    {
+        var half = Vector256.MinNative(x.GetLower(), x.GetUpper());
+        var quarter = Vector128.MinNative(half.GetLower(), half.GetUpper());
+        return Math.Min(quarter.GetElement(0), quarter.GetElement(1));
+    }
+
+    private static double HorizontalMin(Vector<double> x)
+    {
+        Span<double> lanes = stackalloc double[Vector<double>.Count];
+        x.CopyTo(lanes);
+        double m = lanes[0];
+        for (int l = 1; l < lanes.Length; l++) m = Math.Min(m, lanes[l]);
+        return m;
     }
 }
