@@ -13,8 +13,8 @@ public sealed class ExpertTests
         env.Reset(seed);
         double before = PushTExpert.PoseError(env.State.Block);
         var episode = new PushTExpert().Run(env);
-        Assert.True(episode.Success, $"seed {seed}: final coverage {episode.FinalCoverage}, pose error {before} -> {PushTExpert.PoseError(env.State.Block)}");
-        Assert.True(episode.FinalCoverage > 0.95);
+        Assert.True(episode.Success, $"seed {seed}: final coverage {episode.FinalScore}, pose error {before} -> {PushTExpert.PoseError(env.State.Block)}");
+        Assert.True(episode.FinalScore > 0.95);
         Assert.Equal(episode.Actions.Count, episode.Observations.Count);
         Assert.Equal(episode.Actions.Count, episode.Rewards.Count);
         Assert.Equal(env.StepCount, episode.Actions.Count);
