@@ -5,20 +5,15 @@ namespace ImmisciblePolicy.Sim.Tests;
 
 public sealed class BimodalReachEnvTests
 {
-    private static (List<Vec2> Trajectory, StepResult Last) RunExpert(int episode)
+    private static (List<Vec2> Trajectory, ExpertEpisode Episode) RunExpert(int episode)
     {
         var env = new BimodalReachEnv();
         env.Reset(episode);
         var expert = new BimodalReachExpert(env.Config, BimodalReachExpert.SideForEpisode(episode), episode);
-        var traj = new List<Vec2> { env.Agent };
-        StepResult? last = null;
-        while (last is not { Done: true })
-        {
-            last = env.Step(expert.Act(env.Agent));
-            traj.Add(env.Agent);
-        }
-
-        return (traj, last);
+        var result = expert.Run(env);
+        // Observations are the positions before each action; append the final one.
+        var traj = result.Observations.Select(o => new Vec2(o[0], o[1])).Append(env.Agent).ToList();
+        return (traj, result);
     }
 
     [Fact]
@@ -27,9 +22,10 @@ public sealed class BimodalReachEnvTests
         int left = 0, right = 0;
         for (int episode = 0; episode < 10; episode++)
         {
-            var (traj, last) = RunExpert(episode);
-            Assert.True(last.Success, $"episode {episode} failed, score {last.Score}");
-            Assert.Equal(1.0, last.Reward);
+            var (traj, result) = RunExpert(episode);
+            Assert.True(result.Success, $"episode {episode} failed, score {result.FinalScore}");
+            Assert.Equal(1.0, result.Rewards[^1]);
+            Assert.All(result.Rewards.Take(result.Rewards.Count - 1), r => Assert.Equal(0.0, r));
             var mode = BimodalReachEnv.ModeOf(traj);
             Assert.Equal(BimodalReachExpert.SideForEpisode(episode), mode);
             left += mode == ReachMode.Left ? 1 : 0;
@@ -74,7 +70,7 @@ public sealed class BimodalReachEnvTests
     }
 
     [Fact]
-    public void SameSeed_GivesSameStart_AndMirroredExpertsMirror()
+    public void SameSeed_GivesSameStart_DifferentSeedDiffers()
     {
         var a = new BimodalReachEnv();
         var b = new BimodalReachEnv();

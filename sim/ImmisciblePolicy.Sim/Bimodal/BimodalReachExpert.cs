@@ -45,6 +45,28 @@ public sealed class BimodalReachExpert
     /// <summary>Side for the i-th demonstration (alternating, so halves are balanced).</summary>
     public static ReachMode SideForEpisode(int episode) => episode % 2 == 0 ? ReachMode.Left : ReachMode.Right;
 
+    /// <summary>Runs from the environment's current state until the episode ends.</summary>
+    public ExpertEpisode Run(BimodalReachEnv env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var observations = new List<double[]>();
+        var actions = new List<double[]>();
+        var rewards = new List<double>();
+        double maxScore = 0;
+        StepResult? last = null;
+        while (last is not { Done: true })
+        {
+            var action = Act(env.Agent);
+            observations.Add(env.Observe());
+            actions.Add(action);
+            last = env.Step(action);
+            rewards.Add(last.Reward);
+            maxScore = Math.Max(maxScore, last.Score);
+        }
+
+        return new ExpertEpisode(observations, actions, rewards, last.Score, maxScore, last.Success);
+    }
+
     /// <summary>Next action (target position) for the agent at <paramref name="agent"/>.</summary>
     public double[] Act(Vec2 agent)
     {

@@ -2,7 +2,8 @@ namespace ImmisciblePolicy.Sim.Rendering;
 
 /// <summary>
 /// Minimal animated GIF89a encoder (SkiaSharp has none): one global fixed 256-colour palette
-/// (a 6 x 6 x 6 colour cube plus 40 greys), nearest-colour quantisation without dithering, LZW
+/// (a 6 x 6 x 6 colour cube, 32 greys and the 8 exact colours <see cref="SceneRenderer"/> uses),
+/// nearest-colour quantisation without dithering, LZW
 /// with variable code sizes from 9 to 12 bits and a clear code when the table fills, a NETSCAPE2.0
 /// extension for looping. Layout per the GIF89a specification (W3C/CompuServe 1990).
 /// </summary>
@@ -13,7 +14,20 @@ public static class GifWriter
     private const int EndCode = ClearCode + 1;
     private const int MaxCodes = 4096;
 
-    /// <summary>The fixed palette: index i &lt; 216 is cube colour (r, g, b) in steps of 51; 216..255 are greys.</summary>
+    private const int CubeSize = 216;
+    private const int Greys = 32;
+    private const int NamedStart = CubeSize + Greys;
+
+    /// <summary>Scene colours kept exact (reference colour names): LightSlateGray, LightGreen, RoyalBlue, LightGray, red, white, black, Gold.</summary>
+    private static readonly (byte R, byte G, byte B)[] Named =
+    [
+        (119, 136, 153), (144, 238, 144), (65, 105, 225), (211, 211, 211), (255, 0, 0), (255, 255, 255), (0, 0, 0), (255, 215, 0),
+    ];
+
+    /// <summary>
+    /// The fixed palette: index i &lt; 216 is cube colour (i / 36, i / 6 % 6, i % 6) * 51;
+    /// 216..247 are greys; 248..255 are the named scene colours.
+    /// </summary>
     public static byte[] Palette { get; } = BuildPalette();
 
     /// <summary>Encodes frames (all the same size) and writes the file atomically.</summary>
@@ -84,17 +98,24 @@ public static class GifWriter
         return ms.ToArray();
     }
 
-    /// <summary>Palette index nearest in RGB to the colour (cube or grey ramp, whichever is closer).</summary>
+    /// <summary>Palette index of the colour: an exact named colour if it is one, else the nearer of the cube and grey ramp.</summary>
     public static byte NearestIndex(byte r, byte g, byte b)
     {
+        for (int i = 0; i < Named.Length; i++)
+        {
+            if (Named[i] == (r, g, b))
+            {
+                return (byte)(NamedStart + i);
+            }
+        }
+
         int ri = (r + 25) / 51, gi = (g + 25) / 51, bi = (b + 25) / 51;
         int cube = (ri * 36) + (gi * 6) + bi;
         int cubeErr = Sq(r - (ri * 51)) + Sq(g - (gi * 51)) + Sq(b - (bi * 51));
-        int grey = (r + g + b) / 3;
-        int gIdx = Math.Clamp((int)Math.Round(grey * 39 / 255.0), 0, 39);
-        int gv = gIdx * 255 / 39;
+        int gIdx = Math.Clamp((int)Math.Round((r + g + b) / 3.0 * (Greys - 1) / 255.0), 0, Greys - 1);
+        int gv = gIdx * 255 / (Greys - 1);
         int greyErr = Sq(r - gv) + Sq(g - gv) + Sq(b - gv);
-        return (byte)(greyErr < cubeErr ? 216 + gIdx : cube);
+        return (byte)(greyErr < cubeErr ? CubeSize + gIdx : cube);
     }
 
     private static int Sq(int v) => v * v;
@@ -102,19 +123,26 @@ public static class GifWriter
     private static byte[] BuildPalette()
     {
         var p = new byte[256 * 3];
-        for (int i = 0; i < 216; i++)
+        for (int i = 0; i < CubeSize; i++)
         {
             p[3 * i] = (byte)(i / 36 * 51);
             p[(3 * i) + 1] = (byte)(i / 6 % 6 * 51);
             p[(3 * i) + 2] = (byte)(i % 6 * 51);
         }
 
-        for (int i = 0; i < 40; i++)
+        for (int i = 0; i < Greys; i++)
         {
-            byte v = (byte)(i * 255 / 39);
-            p[3 * (216 + i)] = v;
-            p[(3 * (216 + i)) + 1] = v;
-            p[(3 * (216 + i)) + 2] = v;
+            byte v = (byte)(i * 255 / (Greys - 1));
+            p[3 * (CubeSize + i)] = v;
+            p[(3 * (CubeSize + i)) + 1] = v;
+            p[(3 * (CubeSize + i)) + 2] = v;
+        }
+
+        for (int i = 0; i < Named.Length; i++)
+        {
+            p[3 * (NamedStart + i)] = Named[i].R;
+            p[(3 * (NamedStart + i)) + 1] = Named[i].G;
+            p[(3 * (NamedStart + i)) + 2] = Named[i].B;
         }
 
         return p;
