@@ -11,6 +11,10 @@ public static class Program
         var root = new RootCommand("ImmisciblePolicy: immiscible diffusion training, diffusion-policy planners and their serving.")
         {
             InfoCommand.Create(),
+            DataCommand.Create(),
+            TrainCommand.Create(),
+            EvalCommand.Create(),
+            DemoCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -50,49 +50,23 @@ public static class DemonstrationGenerator
 
     private static (Episode Episode, bool Success, double FinalScore) Record(SimTaskKind task, long seed, int index)
     {
-        var observations = new List<float[]>();
-        var actions = new List<float[]>();
-        var rewards = new List<float>();
-        var successes = new List<bool>();
-        bool ok;
-        double score;
-        if (task == SimTaskKind.PushT)
+        var env = SimTasks.Create(task);
+        env.Reset(seed);
+        ExpertEpisode run = env switch
         {
-            var env = (PushTEnv)SimTasks.Create(task);
-            env.Reset(seed);
-            var run = new PushTExpert().Run(env);
-            for (int t = 0; t < run.Actions.Count; t++)
-            {
-                observations.Add(ToFloat(run.Observations[t]));
-                actions.Add(ToFloat(run.Actions[t]));
-                rewards.Add((float)run.Rewards[t]);
-                successes.Add(t == run.Actions.Count - 1 && run.Success);
-            }
-            ok = run.Success;
-            score = run.FinalCoverage;
-        }
-        else
-        {
-            var env = (BimodalReachEnv)SimTasks.Create(task);
-            env.Reset(seed);
-            var expert = new BimodalReachExpert(env.Config, BimodalReachExpert.SideForEpisode(index), unchecked((int)seed));
-            StepResult? last = null;
-            while (last is not { Done: true })
-            {
-                var obs = env.Observe();
-                var action = expert.Act(env.Agent);
-                last = env.Step(action);
-                observations.Add(ToFloat(obs));
-                actions.Add(ToFloat(action));
-                rewards.Add((float)last.Reward);
-                successes.Add(last.Success);
-            }
-            ok = last.Success;
-            score = last.Score;
-        }
-        var dones = new bool[actions.Count];
-        dones[^1] = true;
-        return (Episode.FromFrames(observations, actions, 10, rewards.ToArray(), successes.ToArray(), dones), ok, score);
+            PushTEnv pusht => new PushTExpert().Run(pusht),
+            // Alternate sides so both modes are equally represented.
+            BimodalReachEnv reach => new BimodalReachExpert(reach.Config, BimodalReachExpert.SideForEpisode(index), unchecked((int)seed)).Run(reach),
+            _ => throw new ArgumentOutOfRangeException(nameof(task), task, "no expert for this task"),
+        };
+        int n = run.Actions.Count;
+        var successes = new bool[n];
+        var dones = new bool[n];
+        successes[n - 1] = run.Success;   // the success signal belongs to the frame whose action achieved it
+        dones[n - 1] = true;
+        var episode = Episode.FromFrames(run.Observations.Select(ToFloat).ToList(), run.Actions.Select(ToFloat).ToList(), 10,
+            run.Rewards.Select(r => (float)r).ToArray(), successes, dones);
+        return (episode, run.Success, run.FinalScore);
     }
 
     private static float[] ToFloat(double[] v) => Array.ConvertAll(v, x => (float)x);

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using ImmisciblePolicy.Core.Noise;
+using ImmisciblePolicy.Core.Torch;
+using ImmisciblePolicy.Core.Training;
+using ImmisciblePolicy.Policy.Data;
+using ImmisciblePolicy.Robotics;
+
+namespace ImmisciblePolicy.Cli.Commands;
+
+/// <summary><c>immiscible train</c>: a Diffusion Policy from a demonstration dataset, with immiscible noise pairing.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "dataset directory (LeRobot v3 layout)", Required = true };
+        var output = new Option<string>("--out") { Description = "checkpoint directory (resumed if it exists)", Required = true };
+        var task = CommonOptions.Task();
+        var steps = new Option<long>("--steps") { Description = "optimiser steps", DefaultValueFactory = _ => new TrainerConfig().Steps };
+        var batch = new Option<int>("--batch-size") { Description = "batch size", DefaultValueFactory = _ => new TrainerConfig().BatchSize };
+        var lr = new Option<double>("--lr") { Description = "peak learning rate", DefaultValueFactory = _ => 1e-4 };
+        var warmup = new Option<long>("--lr-warmup") { Description = "learning-rate warm-up steps", DefaultValueFactory = _ => 500L };
+        var seed = new Option<long>("--seed") { Description = "run seed", DefaultValueFactory = _ => 0L };
+        var widths = new Option<string>("--widths") { Description = "U-Net channel widths per level (published: 256,512,1024)", DefaultValueFactory = _ => "64,128,256" };
+        var embed = new Option<int>("--step-embed") { Description = "diffusion-step embedding size (published: 256)", DefaultValueFactory = _ => 64 };
+        var method = CommonOptions.Method();
+        var k = CommonOptions.K();
+        var scale = CommonOptions.DataScale();
+        var noiseWarmup = CommonOptions.WarmupSteps();
+        var standardize = new Option<bool>("--standardize-cost") { Description = "linear assignment: standardise each action coordinate for the cost" };
+        var evalEvery = new Option<long>("--eval-every") { Description = "closed-loop evaluation every N steps (0 = off)", DefaultValueFactory = _ => 0L };
+        var evalEpisodes = new Option<int>("--eval-episodes") { Description = "episodes per periodic evaluation", DefaultValueFactory = _ => 20 };
+        var ckptEvery = new Option<long>("--checkpoint-every") { Description = "checkpoint every N steps", DefaultValueFactory = _ => 500L };
+        var threads = CommonOptions.Threads();
+        var noResume = new Option<bool>("--no-resume") { Description = "start over even if --out holds a checkpoint" };
+        var cmd = new Command("train", "Train a Diffusion Policy (ConditionalUnet1D) on demonstrations.")
+        {
+            data, output, task, steps, batch, lr, warmup, seed, widths, embed, method, k, scale, noiseWarmup, standardize, evalEvery, evalEpisodes,
+            ckptEvery, threads, noResume,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            TorchRuntime.Configure(parse.GetValue(threads));
+            var dataset = await LeRobotDatasetReader.ReadAsync(parse.GetValue(data)!, ct);
+            var config = new PolicyRunConfig
+            {
+                Task = SimTasks.Parse(parse.GetValue(task)!),
+                Noise = new NoiseAssignmentConfig
+                {
+                    Method = parse.GetValue(method), K = parse.GetValue(k), DataScale = parse.GetValue(scale),
+                    WarmupSteps = parse.GetValue(noiseWarmup), StandardizeForCost = parse.GetValue(standardize),
+                },
+                Trainer = new TrainerConfig
+                {
+                    Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), Seed = parse.GetValue(seed),
+                    CheckpointEvery = parse.GetValue(ckptEvery),
+                    Optimizer = new OptimizerConfig { LearningRate = parse.GetValue(lr), WarmupSteps = parse.GetValue(warmup) },
+                },
+            };
+            config = WithWidths(config, parse.GetValue(widths)!, parse.GetValue(embed));
+            using var policy = PolicyWorkflow.Train(config, dataset, parse.GetValue(output)!, parse.GetValue(evalEvery),
+                parse.GetValue(evalEpisodes), !parse.GetValue(noResume), ct);
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>Applies a "64,128,256" width list and step-embedding size to the U-Net config.</summary>
+    public static PolicyRunConfig WithWidths(PolicyRunConfig config, string widths, int stepEmbed)
+    {
+        int[] dims;
+        try
+        {
+            dims = widths.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        }
+        catch (FormatException)
+        {
+            throw new ArgumentException($"--widths expects comma-separated integers such as 64,128,256; got '{widths}'", nameof(widths));
+        }
+        return config with { Policy = config.Policy with { Unet = config.Policy.Unet with { DownDims = dims, DiffusionStepEmbedDim = stepEmbed } } };
+    }
+}
