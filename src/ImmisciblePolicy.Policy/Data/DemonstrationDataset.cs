@@ -1,0 +1,107 @@
+namespace ImmisciblePolicy.Policy.Data;
+
+/// <summary>
+/// A set of demonstration episodes held in memory: what a LeRobot v3.0 dataset describes, minus videos.
+/// Every episode has the same state/action widths and the same optional signals.
+/// </summary>
+public sealed class DemonstrationDataset
+{
+    public DemonstrationDataset(
+        IReadOnlyList<Episode> episodes,
+        int fps,
+        IReadOnlyList<string> stateNames,
+        IReadOnlyList<string> actionNames,
+        IReadOnlyList<string> tasks,
+        string? robotType = null)
+    {
+        ArgumentNullException.ThrowIfNull(episodes);
+        ArgumentNullException.ThrowIfNull(stateNames);
+        ArgumentNullException.ThrowIfNull(actionNames);
+        ArgumentNullException.ThrowIfNull(tasks);
+        if (episodes.Count == 0)
+            throw new ArgumentException("expected at least one episode, received 0", nameof(episodes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(fps, 1);
+        if (tasks.Count == 0)
+            throw new ArgumentException("expected at least one task text, received 0", nameof(tasks));
+        if (tasks.Distinct(StringComparer.Ordinal).Count() != tasks.Count)
+            throw new ArgumentException($"task texts must be unique, received [{string.Join(", ", tasks)}]", nameof(tasks));
+
+        Episode first = episodes[0];
+        if (stateNames.Count != first.StateDim)
+            throw new ArgumentException($"expected {first.StateDim} state names, received {stateNames.Count}", nameof(stateNames));
+        if (actionNames.Count != first.ActionDim)
+            throw new ArgumentException($"expected {first.ActionDim} action names, received {actionNames.Count}", nameof(actionNames));
+        long total = 0;
+        for (int e = 0; e < episodes.Count; e++)
+        {
+            Episode ep = episodes[e] ?? throw new ArgumentException($"episode {e} is null", nameof(episodes));
+            if (ep.StateDim != first.StateDim || ep.ActionDim != first.ActionDim)
+                throw new ArgumentException(
+                    $"episode {e}: expected state/action widths {first.StateDim}/{first.ActionDim}, received {ep.StateDim}/{ep.ActionDim}",
+                    nameof(episodes));
+            if (ep.HasRewards != first.HasRewards || ep.HasSuccesses != first.HasSuccesses || ep.HasDones != first.HasDones)
+                throw new ArgumentException(
+                    $"episode {e}: every episode must carry the same optional signals (next.reward/next.success/next.done) as episode 0",
+                    nameof(episodes));
+            if (ep.TaskIndex >= tasks.Count)
+                throw new ArgumentException($"episode {e}: task index {ep.TaskIndex} is outside [0, {tasks.Count})", nameof(episodes));
+            total += ep.Length;
+        }
+
+        Episodes = [.. episodes];
+        Fps = fps;
+        StateNames = [.. stateNames];
+        ActionNames = [.. actionNames];
+        Tasks = [.. tasks];
+        RobotType = robotType;
+        TotalFrames = total;
+    }
+
+    public IReadOnlyList<Episode> Episodes { get; }
+
+    /// <summary>Control rate in frames per second (Push-T: 10).</summary>
+    public int Fps { get; }
+
+    /// <summary>Names of the observation.state dimensions (n of them).</summary>
+    public IReadOnlyList<string> StateNames { get; }
+
+    /// <summary>Names of the action dimensions (m of them).</summary>
+    public IReadOnlyList<string> ActionNames { get; }
+
+    /// <summary>Task texts; an episode refers to one by <see cref="Episode.TaskIndex"/>.</summary>
+    public IReadOnlyList<string> Tasks { get; }
+
+    /// <summary>LeRobot's robot_type, e.g. "2d pointer"; null when unknown.</summary>
+    public string? RobotType { get; }
+
+    public int StateDim => Episodes[0].StateDim;
+    public int ActionDim => Episodes[0].ActionDim;
+    public bool HasRewards => Episodes[0].HasRewards;
+    public bool HasSuccesses => Episodes[0].HasSuccesses;
+    public bool HasDones => Episodes[0].HasDones;
+
+    /// <summary>Sum of episode lengths.</summary>
+    public long TotalFrames { get; }
+
+    /// <summary>Every frame's observation.state, (TotalFrames, n) row-major: what the observation
+    /// normaliser is fitted on (Diffusion Policy fits on the whole replay buffer, not on padded windows).</summary>
+    public float[] ConcatenatedStates() => Concatenate(StateDim, e => e.States);
+
+    /// <summary>Every frame's action, (TotalFrames, m) row-major.</summary>
+    public float[] ConcatenatedActions() => Concatenate(ActionDim, e => e.Actions);
+
+    private delegate ReadOnlySpan<float> Rows(Episode episode);
+
+    private float[] Concatenate(int width, Rows rows)
+    {
+        var result = new float[checked((int)TotalFrames * width)];
+        int offset = 0;
+        foreach (Episode episode in Episodes)
+        {
+            ReadOnlySpan<float> block = rows(episode);
+            block.CopyTo(result.AsSpan(offset));
+            offset += block.Length;
+        }
+        return result;
+    }
+}
