@@ -14,7 +14,7 @@ namespace ImmisciblePolicy.Core.Assignment;
 /// <remarks>
 /// Phases, as in the paper (section 4): (1) column reduction, (2) reduction transfer, (3) two passes of
 /// augmenting row reduction, (4) Dijkstra augmentation for the rows still free. On Immiscible Diffusion's
-/// Gaussian L2 costs phases (1)-(3) leave roughly 10-25% of the rows free for the cheap price of a few
+/// Gaussian L2 costs phases (1)-(3) leave roughly 10-30% of the rows free for the cheap price of a few
 /// O(n^2) sweeps, but most of the time goes to the long augmenting paths of the last rows, so the saving is
 /// modest (measured in docs/benchmarks/lap-vs-scipy.md). SciPy's linear_sum_assignment
 /// (scipy/optimize/rectangular_lsap/rectangular_lsap.cpp, augmenting_path, after Crouse 2016) runs phase
@@ -28,8 +28,8 @@ internal static class JonkerVolgenant
     /// <summary>Cap on augmenting-row-reduction steps per pass, in units of n. ARR terminates in theory
     /// but on Gaussian L2 costs (D = 784, 3072) rows trade a column back and forth by tiny potential
     /// decrements and exhaust any cap; past it the rows left go to the exact augmentation, which is always
-    /// correct. Measured on those matrices (docs/benchmarks/lap-vs-scipy.md): a cap of 1 n is 5-20% faster
-    /// than none at n = 2048 and costs about 10% at n &lt;= 256; larger caps only add work.</summary>
+    /// correct. Measured on those matrices (docs/benchmarks/lap-vs-scipy.md): a cap of 1 n is 8-21% faster
+    /// than no ARR at n = 2048 and 3-16% slower at n &lt;= 256; larger caps only add work.</summary>
     private const int ReductionStepsPerRow = 1;
 
     /// <summary>Solves the n x n problem given row-major finite float or double costs (read in place, widened
