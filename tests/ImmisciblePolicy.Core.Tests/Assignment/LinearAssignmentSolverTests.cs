@@ -103,6 +103,24 @@ public class LinearAssignmentSolverTests
     }
 
     [Fact]
+    public void Solve_SeparableCost_EveryPermutationTiesAndTheTotalIsFixed()
+    {
+        // c[i, j] = a[i] + b[j]: every permutation costs sum(a) + sum(b), the most degenerate dense case.
+        const int n = 300;
+        var rng = new Random(17);
+        var a = Enumerable.Range(0, n).Select(_ => rng.Next(-50, 50)).Select(k => (double)k).ToArray();
+        var b = Enumerable.Range(0, n).Select(_ => rng.Next(-50, 50)).Select(k => (double)k).ToArray();
+        var c = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                c[i * n + j] = a[i] + b[j];
+        var s = LinearAssignmentSolver.SolveWithDuals(c, n);
+        AssertPermutation(s.ColForRow);
+        Assert.Equal(a.Sum() + b.Sum(), s.TotalCost); // integers: exact
+        AssertCertificate(c, n, s, tolerance: 1e-12);
+    }
+
+    [Fact]
     public void Solve_BlocksOfRepeatedRowsAndColumns_MatchesBruteForceOptimum()
     {
         var rng = new Random(11);
