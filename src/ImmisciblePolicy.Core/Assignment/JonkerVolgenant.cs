@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace ImmisciblePolicy.Core.Assignment;
 
@@ -12,26 +13,31 @@ namespace ImmisciblePolicy.Core.Assignment;
 /// </summary>
 /// <remarks>
 /// Phases, as in the paper (section 4): (1) column reduction, (2) reduction transfer, (3) two passes of
-/// augmenting row reduction, (4) Dijkstra augmentation for the rows still free. The initialisation is cheap
-/// (a handful of O(n^2) sweeps) and on dense random cost matrices leaves only a fraction of rows for the
-/// O(n^2)-per-row augmentation. SciPy's linear_sum_assignment (scipy/optimize/rectangular_lsap/
-/// rectangular_lsap.cpp, augmenting_path, after Crouse 2016) runs phase (4) alone over a shrinking list of
-/// unscanned columns; here phase (4) sweeps all columns with SIMD and masks settled columns through the
-/// potentials (see <see cref="ReducedCostKernels.Relax"/>), which keeps the loop branch-free and contiguous.
+/// augmenting row reduction, (4) Dijkstra augmentation for the rows still free. On Immiscible Diffusion's
+/// Gaussian L2 costs phases (1)-(3) leave roughly 10-30% of the rows free for the cheap price of a few
+/// O(n^2) sweeps, but most of the time goes to the long augmenting paths of the last rows, so the saving is
+/// modest (measured in docs/benchmarks/lap-vs-scipy.md). SciPy's linear_sum_assignment
+/// (scipy/optimize/rectangular_lsap/rectangular_lsap.cpp, augmenting_path, after Crouse 2016) runs phase
+/// (4) alone over a shrinking list of unscanned columns with indexed loads; here phase (4) sweeps all
+/// columns of one contiguous cost row with SIMD and masks settled columns through the potentials (see
+/// <see cref="ReducedCostKernels.Relax"/>), so the inner loop is branch-free and streams memory. Each
+/// scan reads one whole cost row, which makes large n memory-bound: float input is read as float.
 /// </remarks>
 internal static class JonkerVolgenant
 {
     /// <summary>Cap on augmenting-row-reduction steps per pass, in units of n. ARR terminates in theory
     /// but on Gaussian L2 costs (D = 784, 3072) rows trade a column back and forth by tiny potential
     /// decrements and exhaust any cap; past it the rows left go to the exact augmentation, which is always
-    /// correct. Measured on those matrices (docs/benchmarks/lap-vs-scipy.md): a cap of 1 n is 5-20% faster
-    /// than none at n = 2048 and costs about 10% at n &lt;= 256; larger caps only add work.</summary>
+    /// correct. Measured on those matrices (docs/benchmarks/lap-vs-scipy.md): a cap of 1 n is 8-21% faster
+    /// than no ARR at n = 2048 and 3-16% slower at n &lt;= 256; larger caps only add work.</summary>
     private const int ReductionStepsPerRow = 1;
 
-    /// <summary>Solves the n x n problem given row-major finite costs. <paramref name="initialise"/> false
-    /// skips phases (1)-(3) (pure shortest augmenting paths, used by tests to cross-check).</summary>
+    /// <summary>Solves the n x n problem given row-major finite float or double costs (read in place, widened
+    /// to double per element). <paramref name="initialise"/> false skips phases (1)-(3), leaving pure
+    /// shortest augmenting paths from v = 0 (an independent route to the optimum, used by tests).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static AssignmentSolution Solve(ReadOnlySpan<double> c, int n, bool initialise = true)
+    public static AssignmentSolution Solve<TCost>(ReadOnlySpan<TCost> c, int n, bool initialise = true)
+        where TCost : unmanaged
     {
         var x = new int[n]; // column of each row, -1 if free
         var y = new int[n]; // row of each column, -1 if free
@@ -44,10 +50,10 @@ internal static class JonkerVolgenant
         {
             x[0] = 0;
             y[0] = 0;
-            v[0] = c[0];
+            v[0] = Cost(c, 0);
             numFree = 0;
         }
-        else if (initialise && n > 1)
+        else if (initialise)
         {
             numFree = ColumnReductionAndTransfer(c, n, x, y, v, free);
             for (int pass = 0; pass < 2 && numFree > 0; pass++)
@@ -64,7 +70,7 @@ internal static class JonkerVolgenant
         double total = 0;
         for (int i = 0; i < n; i++)
         {
-            double cij = c[i * n + x[i]];
+            double cij = Cost(c, i * n + x[i]);
             u[i] = cij - v[x[i]];
             total += cij;
         }
@@ -79,7 +85,8 @@ internal static class JonkerVolgenant
     /// number of free rows written to <paramref name="free"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int ColumnReductionAndTransfer(ReadOnlySpan<double> c, int n, int[] x, int[] y, double[] v, int[] free)
+    private static int ColumnReductionAndTransfer<TCost>(ReadOnlySpan<TCost> c, int n, int[] x, int[] y, double[] v, int[] free)
+        where TCost : unmanaged
     {
         var argRow = new double[n];
         Array.Fill(v, double.PositiveInfinity);
@@ -131,7 +138,9 @@ internal static class JonkerVolgenant
     /// for the next pass. Returns the number of rows left free.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int AugmentingRowReduction(ReadOnlySpan<double> c, int n, int[] x, int[] y, double[] v, int[] free, int previousFree)
+    private static int AugmentingRowReduction<TCost>(
+        ReadOnlySpan<TCost> c, int n, int[] x, int[] y, double[] v, int[] free, int previousFree)
+        where TCost : unmanaged
     {
         int k = 0;
         int numFree = 0;
@@ -172,12 +181,13 @@ internal static class JonkerVolgenant
 
     /// <summary>
     /// Phase (4): for each free row, Dijkstra over columns with labels d[j] (reduced path cost), settling
-    /// the cheapest column each round until a free column is cheapest (ties prefer a free column, which
-    /// keeps constant or tie-heavy matrices O(n^2) per path at worst), then raise the settled columns'
-    /// potentials by d[j] - mu and flip the alternating path.
+    /// the cheapest column each round until a free column is cheapest (ties prefer a free column, so a
+    /// constant matrix needs a single row scan per path), then raise the settled columns' potentials by
+    /// d[j] - mu (JV's dual update, which keeps every reduced cost non-negative) and flip the path.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Augment(ReadOnlySpan<double> c, int n, int[] x, int[] y, double[] v, int[] free, int numFree)
+    private static void Augment<TCost>(ReadOnlySpan<TCost> c, int n, int[] x, int[] y, double[] v, int[] free, int numFree)
+        where TCost : unmanaged
     {
         if (numFree == 0) return;
         var d = new double[n];
@@ -202,8 +212,9 @@ internal static class JonkerVolgenant
                 d[j] = double.PositiveInfinity;
                 vWork[j] = double.NegativeInfinity;
                 int i = y[j];
-                // h = u_i - mu with u_i = c[i, j] - v[j]: row i's reduced costs are measured from its own column.
-                double h = c[i * n + j] - v[j] - mu;
+                // Relax computes (c[i, k] - v[k]) - h = mu + (c[i, k] - v[k] - u_i) with u_i = c[i, j] - v[j]:
+                // the label of column k through row i, whose own column j is its cheapest.
+                double h = Cost(c, i * n + j) - v[j] - mu;
                 ReducedCostKernels.Relax(c.Slice(i * n, n), vWork, d, pred, freePenalty, h, i, out mu, out muFree);
             }
             int end = ReducedCostKernels.IndexOfSum(d, freePenalty, muFree);
@@ -224,4 +235,7 @@ internal static class JonkerVolgenant
             }
         }
     }
+
+    private static double Cost<TCost>(ReadOnlySpan<TCost> c, int k) where TCost : unmanaged =>
+        ReducedCostKernels.At(ref MemoryMarshal.GetReference(c), k);
 }

@@ -104,17 +104,20 @@ public sealed class DiffusionSchedule
                         $"would be {steps[0]}, expected at most {t - 1}; use fewer steps or a smaller offset");
                 break;
             case TimestepSpacing.Trailing:
-                // round(arange(T, 0, -T / N)) - 1, numpy's half-to-even rounding
-                double ratio = (double)t / n;
-                for (int k = 0; k < n; k++) steps[k] = (long)Math.Round(t - k * ratio, MidpointRounding.ToEven) - 1;
+                // round(arange(T, 0, -T / N)) - 1. numpy's float arange fills start + k * delta with
+                // delta = (start + step) - start, and rounds half to even. For some (T, N), e.g. (100, 29), numpy's
+                // arange yields N + 1 values, the last one giving timestep -1; we return the first N (diffusers' extra
+                // entry would index abar[-1]).
+                double delta = (t + -((double)t / n)) - t;
+                for (int k = 0; k < n; k++) steps[k] = (long)Math.Round(t + k * delta, MidpointRounding.ToEven) - 1;
                 break;
             case TimestepSpacing.Linspace:
                 // round(linspace(0, T-1, N))[::-1]; numpy's linspace computes k * ((T-1) / (N-1)) and pins the end point
                 if (n == 1) { steps[0] = 0; break; }
-                double delta = (double)(t - 1) / (n - 1);
+                double spacing = (double)(t - 1) / (n - 1);
                 for (int k = 0; k < n; k++)
                 {
-                    double value = k == n - 1 ? t - 1 : k * delta;
+                    double value = k == n - 1 ? t - 1 : k * spacing;
                     steps[n - 1 - k] = (long)Math.Round(value, MidpointRounding.ToEven);
                 }
                 break;

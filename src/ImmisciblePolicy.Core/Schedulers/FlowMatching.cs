@@ -107,7 +107,7 @@ public sealed class FlowMatching
             if (!ReferenceEquals(x, noise)) x.Dispose();
             x = next;
         }
-        return ReferenceEquals(x, noise) ? noise.clone() : x;
+        return x; // numSteps >= 1, so x is a new tensor in the caller's scope, never the input
     }
 
     private static Tensor Evaluate(Func<Tensor, Tensor, Tensor> velocity, Tensor x, double t)

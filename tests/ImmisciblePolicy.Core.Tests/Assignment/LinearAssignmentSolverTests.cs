@@ -21,6 +21,14 @@ public class LinearAssignmentSolverTests
             // Uniform on [-5, 5): negative costs included on purpose.
             var c = Enumerable.Range(0, n * n).Select(_ => rng.NextDouble() * 10 - 5).ToArray();
             AssertOptimal(c, n, BruteForceMinimum(c, n), tolerance: 1e-9);
+
+            // The float overload reads floats in place; its optimum is that of the widened matrix.
+            var cf = c.Select(z => (float)z).ToArray();
+            var widened = cf.Select(z => (double)z).ToArray();
+            var fromFloat = LinearAssignmentSolver.SolveWithDuals(cf, n);
+            AssertPermutation(fromFloat.ColForRow);
+            Assert.Equal(BruteForceMinimum(widened, n), fromFloat.TotalCost, 1e-9);
+            AssertCertificate(widened, n, fromFloat, tolerance: 1e-9);
         }
     }
 
@@ -95,6 +103,24 @@ public class LinearAssignmentSolverTests
     }
 
     [Fact]
+    public void Solve_SeparableCost_EveryPermutationTiesAndTheTotalIsFixed()
+    {
+        // c[i, j] = a[i] + b[j]: every permutation costs sum(a) + sum(b), the most degenerate dense case.
+        const int n = 300;
+        var rng = new Random(17);
+        var a = Enumerable.Range(0, n).Select(_ => rng.Next(-50, 50)).Select(k => (double)k).ToArray();
+        var b = Enumerable.Range(0, n).Select(_ => rng.Next(-50, 50)).Select(k => (double)k).ToArray();
+        var c = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                c[i * n + j] = a[i] + b[j];
+        var s = LinearAssignmentSolver.SolveWithDuals(c, n);
+        AssertPermutation(s.ColForRow);
+        Assert.Equal(a.Sum() + b.Sum(), s.TotalCost); // integers: exact
+        AssertCertificate(c, n, s, tolerance: 1e-12);
+    }
+
+    [Fact]
     public void Solve_BlocksOfRepeatedRowsAndColumns_MatchesBruteForceOptimum()
     {
         var rng = new Random(11);
@@ -115,6 +141,8 @@ public class LinearAssignmentSolverTests
     public void Solve_FloatAndDoubleOverloads_AgreeOnTheSameValues()
     {
         const int n = 257; // not a multiple of any SIMD width: exercises the scalar tails too
+        // The float path widens each element as it reads it, the double path reads the widened copy: both
+        // run the same double arithmetic, so they must agree bit for bit.
         var cd = GaussianL2Cost(n, dim: 64, seed: 3);
         var cf = cd.Select(x => (float)x).ToArray();
         var widened = cf.Select(x => (double)x).ToArray();

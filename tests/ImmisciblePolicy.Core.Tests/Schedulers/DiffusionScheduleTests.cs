@@ -98,6 +98,11 @@ public class DiffusionScheduleTests
     [InlineData(TimestepSpacing.Leading, 100, 100, 0, null)]
     [InlineData(TimestepSpacing.Trailing, 1000, 10, 0, new long[] { 999, 899, 799, 699, 599, 499, 399, 299, 199, 99 })]
     [InlineData(TimestepSpacing.Trailing, 1000, 3, 0, new long[] { 999, 666, 332 })]
+    // numpy 1.24 output for T = 100, N = 24: 100 - 3 * 100/24 is 87.4999... in numpy's arange, so 86, not 87.
+    [InlineData(TimestepSpacing.Trailing, 100, 24, 0, new long[] { 99, 95, 91, 86, 82, 78, 74, 70, 66, 61, 57, 53, 49, 45, 41, 36, 32, 28, 24, 20, 16, 11, 7, 3 })]
+    [InlineData(TimestepSpacing.Linspace, 100, 24, 0, new long[] { 99, 95, 90, 86, 82, 77, 73, 69, 65, 60, 56, 52, 47, 43, 39, 34, 30, 26, 22, 17, 13, 9, 4, 0 })]
+    // numpy's arange yields a 30th value here (timestep -1); we keep the first N = 29.
+    [InlineData(TimestepSpacing.Trailing, 100, 29, 0, new long[] { 99, 96, 92, 89, 85, 82, 78, 75, 71, 68, 65, 61, 58, 54, 51, 47, 44, 40, 37, 33, 30, 27, 23, 20, 16, 13, 9, 6, 2 })]
     [InlineData(TimestepSpacing.Linspace, 1000, 3, 0, new long[] { 999, 500, 0 })]
     [InlineData(TimestepSpacing.Linspace, 1000, 4, 0, new long[] { 999, 666, 333, 0 })]
     public void InferenceTimesteps_FollowDiffusersSpacing(TimestepSpacing spacing, int t, int n, int offset, long[]? expected)
@@ -107,6 +112,25 @@ public class DiffusionScheduleTests
         expected ??= Enumerable.Range(0, t).Select(i => (long)(t - 1 - i)).ToArray();
         var schedule = new DiffusionSchedule(new DiffusionScheduleConfig { NumTrainTimesteps = t, TimestepSpacing = spacing, StepsOffset = offset });
         Assert.Equal(expected, schedule.InferenceTimesteps(n));
+    }
+
+    [Theory]
+    [InlineData(TimestepSpacing.Leading)]
+    [InlineData(TimestepSpacing.Trailing)]
+    [InlineData(TimestepSpacing.Linspace)]
+    public void InferenceTimesteps_AnyStepCount_AreNDistinctDescendingValidTimesteps(TimestepSpacing spacing)
+    {
+        foreach (int t in new[] { 100, 1000 })
+        {
+            var schedule = new DiffusionSchedule(new DiffusionScheduleConfig { NumTrainTimesteps = t, TimestepSpacing = spacing });
+            for (int n = 1; n <= t; n++)
+            {
+                var steps = schedule.InferenceTimesteps(n);
+                Assert.Equal(n, steps.Length);
+                Assert.True(steps[0] < t && steps[^1] >= 0, $"T={t} N={n}: range [{steps[^1]}, {steps[0]}]");
+                for (int k = 1; k < n; k++) Assert.True(steps[k] < steps[k - 1], $"T={t} N={n}: not descending at {k}");
+            }
+        }
     }
 
     [Fact]

@@ -1,0 +1,30 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ImmisciblePolicy.Core.Noise;
+
+/// <summary>Checks shared by every noise entry point; messages name the argument, the expectation and what came.</summary>
+internal static class NoiseArguments
+{
+    internal static string Shape(Tensor t) => $"({string.Join(", ", t.shape)})";
+
+    /// <summary>x0 must be a non-empty floating batch (B, ...) with finite values.</summary>
+    internal static void CheckBatch(Tensor? x0, string name)
+    {
+        ArgumentNullException.ThrowIfNull(x0, name);
+        if (x0.Dimensions < 1)
+            throw new ArgumentException($"{name} must be a batch shaped (B, ...); received a scalar tensor", name);
+        if (x0.shape[0] < 1)
+            throw new ArgumentException($"{name} must hold at least one sample (B >= 1); received shape {Shape(x0)}", name);
+        if (x0.dtype is not (ScalarType.Float32 or ScalarType.Float64))
+            throw new ArgumentException($"{name} must be float32 or float64; received {x0.dtype}", name);
+        using var scope = NewDisposeScope();
+        if (!x0.isfinite().all().item<bool>())
+        {
+            long nan = x0.isnan().sum().item<long>();
+            long inf = x0.isinf().sum().item<long>();
+            throw new ArgumentException(
+                $"{name} must be finite; received {nan} NaN and {inf} infinite values in shape {Shape(x0)}", name);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using ImmisciblePolicy.Core.Noise;
+using TorchSharp;
+using static ImmisciblePolicy.Core.Tests.Noise.NoiseTestData;
+using static TorchSharp.torch;
+
+namespace ImmisciblePolicy.Core.Tests.Noise;
+
+public class KnnNoiseSelectorTests
+{
+    private static KnnNoiseSelector Knn(int k, int? poolTo = null) =>
+        new(new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.Knn, K = k, PoolTo = poolTo });
+
+    [Fact]
+    public void Knn_WithKOne_EqualsVanilla()
+    {
+        Init();
+        using var scope = NewDisposeScope();
+        var x0 = Data(3, 16, 3, 4, 4);
+        using var g1 = new Generator(123);
+        using var g2 = new Generator(123);
+        var vanilla = new VanillaNoise().Assign(x0, g1);
+        var knn = Knn(1).Assign(x0, g2);
+        Assert.Equal(Values(vanilla), Values(knn));
+        // Both consumed the same amount of randomness: the generators stay in step.
+        Assert.Equal(Values(randn([5], generator: g1)), Values(randn([5], generator: g2)));
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(5)]
+    public void Knn_PicksTheNearestCandidate_ByExplicitDifferences(int k)
+    {
+        Init();
+        using var scope = NewDisposeScope();
+        const int b = 6;
+        var x0 = Data(4, b, 2, 3, 4) * 2;
+        using var g1 = new Generator(99);
+        using var g2 = new Generator(99);
+        var candidates = Rows(randn([b * k, 2, 3, 4], generator: g1)); // same draw order: sample-major, then candidate
+        var samples = Rows(x0);
+        var chosen = Rows(Knn(k).Assign(x0, g2));
+        int nonFirst = 0;
+        for (int i = 0; i < b; i++)
+        {
+            int best = Enumerable.Range(0, k).MinBy(j => L2(samples[i], candidates[i * k + j]));
+            nonFirst += best == 0 ? 0 : 1;
+            Assert.Equal(candidates[i * k + best].Select(v => (float)v), chosen[i].Select(v => (float)v));
+        }
+        Assert.True(nonFirst > 0, "the data should make some sample prefer a later candidate, else the test is weak");
+    }
+
+    [Fact]
+    public void Knn_WithPooling_PicksNearestOnPooledCopies()
+    {
+        Init();
+        using var scope = NewDisposeScope();
+        const int b = 5, k = 4;
+        var x0 = Data(5, b, 2, 8, 8) + 0.5;
+        using var g1 = new Generator(11);
+        using var g2 = new Generator(11);
+        var candidates = randn([b * k, 2, 8, 8], generator: g1);
+        // Oracle: 2x2 average pooling takes 8x8 to 4x4, computed with a fixed-kernel pool, not the adaptive one.
+        var pooledCandidates = Rows(nn.functional.avg_pool2d(candidates, 2));
+        var pooledSamples = Rows(nn.functional.avg_pool2d(x0, 2));
+        var all = Rows(candidates);
+        var chosen = Rows(Knn(k, poolTo: 4).Assign(x0, g2));
+        for (int i = 0; i < b; i++)
+        {
+            int best = Enumerable.Range(0, k).MinBy(j => L2(pooledSamples[i], pooledCandidates[i * k + j]));
+            Assert.Equal(all[i * k + best], chosen[i]);
+        }
+    }
+
+    [Fact]
+    public void Knn_PoolingOnNonImageData_IsRejected()
+    {
+        Init();
+        using var scope = NewDisposeScope();
+        var e = Assert.Throws<ArgumentException>(() => Knn(2, poolTo: 4).Assign(Data(1, 3, 16), null));
+        Assert.Equal("x0", e.ParamName);
+        Assert.Contains("(B, C, H, W)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(3, 16)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Knn_KBelowOne_IsRejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Knn(0));
+        Assert.Equal("K", e.ParamName);
+        Assert.Contains("received 0", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Knn_SelectedNoise_KeepsStandardMoments()
+    {
+        // Selection biases noise toward the sample and toward small norms; at k = 2 the per-coordinate effect is
+        // O(1/sqrt(D)) and, with zero-mean data, the mean stays 0 by symmetry. Tolerances are 6 standard errors of
+        // the estimators for N Gaussian draws: SE(mean) = 1/sqrt(N), SE(variance) = sqrt(2/N). At 6 SE a correct
+        // sampler fails any of the 2D checks with probability < 2D * 2e-9, while picking the farthest candidate or
+        // a scaled candidate would move the variance by far more.
+        Init();
+        const int b = 256, d = 256, batches = 32, n = b * batches;
+        foreach (var assigner in new INoiseAssigner[] { Knn(2), new VanillaNoise() })
+        {
+            using var scope = NewDisposeScope();
+            using var g = new Generator(2024);
+            var draws = new List<Tensor>();
+            for (int r = 0; r < batches; r++)
+                draws.Add(assigner.Assign(Data((ulong)(100 + r), b, d), g));
+            var all = cat(draws, 0).to(ScalarType.Float64); // (N, D)
+            var mean = all.mean([0]); // (D)
+            var variance = all.var(0); // (D)
+            double maxMean = mean.abs().max().item<double>();
+            double maxVarDev = (variance - 1).abs().max().item<double>();
+            Assert.True(maxMean < 6 / Math.Sqrt(n), $"{assigner.Name}: max |mean| {maxMean:F4} >= {6 / Math.Sqrt(n):F4}");
+            Assert.True(maxVarDev < 6 * Math.Sqrt(2.0 / n), $"{assigner.Name}: max |var - 1| {maxVarDev:F4} >= {6 * Math.Sqrt(2.0 / n):F4}");
+        }
+    }
+}
