@@ -140,6 +140,8 @@ public sealed class DiffusionTrainer<TBatch> : IDisposable
     /// <summary>Writes the trainer's part of a checkpoint into <paramref name="directory"/> (which must exist).</summary>
     public void SaveState(string directory)
     {
+        // Serialising makes CPU/contiguous copies of every weight; the scope frees them when done.
+        using var scope = NewDisposeScope();
         var tensors = new List<KeyValuePair<string, Tensor>>();
         foreach (var (name, t) in _network.state_dict()) tensors.Add(new("model." + name, t));
         foreach (var (name, t) in _ema.Averaged.state_dict()) tensors.Add(new("ema_model." + name, t));
