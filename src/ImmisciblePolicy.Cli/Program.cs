@@ -11,6 +11,7 @@ public static class Program
         var root = new RootCommand("ImmisciblePolicy: immiscible diffusion training, diffusion-policy planners and their serving.")
         {
             InfoCommand.Create(),
+            BenchAssignCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
