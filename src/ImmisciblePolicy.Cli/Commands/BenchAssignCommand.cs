@@ -52,6 +52,8 @@ internal static class BenchAssignCommand
             }
             var grid = isQuick ? Grid.Quick : Grid.Full;
             int usedThreads = TorchRuntime.Configure(parse.GetValue(threads));
+            if (IsDebugBuild)
+                Console.WriteLine("warning: this is a Debug build (JIT optimiser off); the C# assignment solver runs several times slower than in Release (dotnet build -c Release)");
             var report = Measure(grid, n, usedThreads);
             var path = parse.GetValue(output)!;
             WriteAtomically(path, report);
@@ -60,6 +62,11 @@ internal static class BenchAssignCommand
         });
         return cmd;
     }
+
+    /// <summary>True when the core library was compiled without JIT optimisation (a Debug build).</summary>
+    private static bool IsDebugBuild =>
+        typeof(LinearAssignmentNoise).Assembly.GetCustomAttributes(typeof(DebuggableAttribute), false)
+            .OfType<DebuggableAttribute>().Any(a => a.IsJITOptimizerDisabled);
 
     /// <summary>Batch sizes, dimensions and KNN k values to cover.</summary>
     private sealed record Grid(int[] Batches, int[] Dims, int[] Ks)
@@ -94,17 +101,21 @@ internal static class BenchAssignCommand
                 using var cellScope = NewDisposeScope();
                 using var dataGenerator = new Generator((ulong)(1000 * b + d));
                 var x0 = randn([b, d], generator: dataGenerator); // (B, D) standard-normal data
-                double vanillaMs = TimeMedian(g => randn([b, d], generator: g), repeats);
-                Add(new Cell(b, d, "vanilla", vanillaMs, 1.0, null, 0.0));
-                foreach (int k in grid.Ks)
-                {
-                    var knn = new KnnNoiseSelector(new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.Knn, K = k });
-                    double floor = TimeMedian(g => randn([b, k, d], generator: g), repeats);
-                    double ms = TimeMedian(g => knn.Assign(x0, g), repeats);
-                    Add(new Cell(b, d, $"knn k={k}", ms, ms / vanillaMs, floor, Reduction(knn, x0)));
-                }
+                var knns = grid.Ks.Select(k => new KnnNoiseSelector(new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.Knn, K = k })).ToArray();
                 var assign = new LinearAssignmentNoise(new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.LinearAssignment });
-                double laMs = TimeMedian(g => assign.Assign(x0, g), repeats);
+                var calls = new List<Func<Generator, Tensor>> { g => randn([b, d], generator: g) };
+                calls.AddRange(grid.Ks.Select(k => (Func<Generator, Tensor>)(g => randn([b, k, d], generator: g))));
+                calls.AddRange(knns.Select(knn => (Func<Generator, Tensor>)(g => knn.Assign(x0, g))));
+                calls.Add(g => assign.Assign(x0, g));
+                var ms = TimeInterleaved(calls, repeats);
+                double vanillaMs = ms[0];
+                Add(new Cell(b, d, "vanilla", vanillaMs, 1.0, null, 0.0));
+                for (int i = 0; i < knns.Length; i++)
+                {
+                    double knnMs = ms[1 + knns.Length + i];
+                    Add(new Cell(b, d, $"knn k={knns[i].K}", knnMs, knnMs / vanillaMs, ms[1 + i], Reduction(knns[i], x0)));
+                }
+                double laMs = ms[^1];
                 Add(new Cell(b, d, "assign", laMs, laMs / vanillaMs, null, Reduction(assign, x0)));
                 Console.WriteLine($"  [{done}/{total}] B={b} D={d} done, {overall.Elapsed.TotalSeconds:F0} s elapsed");
             }
@@ -125,24 +136,34 @@ internal static class BenchAssignCommand
         return MiscibilityMetrics.DistanceReduction(assigner, x0, seed: 7).RelativeReduction;
     }
 
-    /// <summary>Median wall time in ms of <paramref name="call"/> after one untimed warm-up; calls slower than
-    /// 3 s in warm-up get at most 3 timed repeats so the full grid stays within minutes.</summary>
-    private static double TimeMedian(Func<Generator, Tensor> call, int repeats)
+    /// <summary>
+    /// Median wall time in ms of each call. Calls run interleaved (one round = every call once, in order) so a
+    /// burst of load from other processes hits all methods of a cell alike and their ratios stay fair; one
+    /// untimed warm-up round first. When the warm-up round took over 10 s, at most 3 timed rounds follow.
+    /// </summary>
+    private static double[] TimeInterleaved(IReadOnlyList<Func<Generator, Tensor>> calls, int repeats)
     {
         using var g = new Generator(12345);
         var warm = Stopwatch.StartNew();
-        using (NewDisposeScope()) call(g);
-        if (warm.Elapsed.TotalSeconds > 3) repeats = Math.Min(repeats, 3);
-        var times = new double[repeats];
-        for (int i = 0; i < repeats; i++)
+        foreach (var call in calls)
         {
-            using var scope = NewDisposeScope(); // the result is freed after the clock stops
-            var sw = Stopwatch.StartNew();
+            using var scope = NewDisposeScope();
             call(g);
-            times[i] = sw.Elapsed.TotalMilliseconds;
         }
-        Array.Sort(times);
-        return repeats % 2 == 1 ? times[repeats / 2] : 0.5 * (times[repeats / 2 - 1] + times[repeats / 2]);
+        if (warm.Elapsed.TotalSeconds > 10) repeats = Math.Min(repeats, 3);
+        var times = new double[calls.Count][];
+        for (int c = 0; c < calls.Count; c++) times[c] = new double[repeats];
+        for (int r = 0; r < repeats; r++)
+        {
+            for (int c = 0; c < calls.Count; c++)
+            {
+                using var scope = NewDisposeScope(); // the result is freed after the clock stops
+                var sw = Stopwatch.StartNew();
+                calls[c](g);
+                times[c][r] = sw.Elapsed.TotalMilliseconds;
+            }
+        }
+        return times.Select(Median).ToArray();
     }
 
     private static string Markdown(List<Cell> cells, int repeats, int threads, string loadBefore, string loadAfter, TimeSpan elapsed)
@@ -152,10 +173,10 @@ internal static class BenchAssignCommand
         Line($"# Noise assignment cost per batch");
         Line($"");
         Line($"Generated by `immiscible bench assign` on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.");
-        Line($"Machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch intra-op threads {threads}.");
+        Line($"Machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch intra-op threads {threads}, {(IsDebugBuild ? "Debug build (unoptimised: not representative)" : "Release build")}.");
         Line($"Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. The machine is shared: other jobs inflate wall times, ratios within a cell are measured back to back and are the robust part. Whole run: {elapsed.TotalSeconds:F0} s.");
         Line($"");
-        Line($"Method: data x0 is (B, D) standard normal; each cell times one call {repeats}x after one untimed warm-up and reports the median (3 repeats when a warm-up call took over 3 s). *vanilla* is `randn(B, D)`; *knn k* is `KnnNoiseSelector` (one `randn(B, k, D)`, scores by `||e||^2 - 2 x.e + ||x||^2` with `bmm`, argmin, gather); *floor* is just `randn(B, k, D)`, the draw KNN cannot avoid (target: KNN <= 1.3x floor); *assign* is `LinearAssignmentNoise` (randn, B x B unsquared-L2 cost in float32 via one matmul, exact Jonker-Volgenant solve, permute). *dist -%* is the relative reduction of the mean sample-to-noise L2 distance against a vanilla draw from the same seed (one batch, seed 7).");
+        Line($"Method: data x0 is (B, D) standard normal; each cell runs all its methods interleaved, one untimed warm-up round then {repeats} timed rounds (3 when the warm-up round took over 10 s), and reports per-call medians. *vanilla* is `randn(B, D)`; *knn k* is `KnnNoiseSelector` (one `randn(B, k, D)`, scores by `||e||^2 - 2 x.e + ||x||^2` with `bmm`, argmin, gather); *floor* is just `randn(B, k, D)`, the draw KNN cannot avoid (target: KNN <= 1.3x floor); *assign* is `LinearAssignmentNoise` (randn, B x B unsquared-L2 cost in float32 via one matmul, exact Jonker-Volgenant solve, permute). *dist -%* is the relative reduction of the mean sample-to-noise L2 distance against a vanilla draw from the same seed (one batch, seed 7).");
         Line($"");
         Line($"## Summary");
         Line($"");
