@@ -103,6 +103,7 @@ public sealed class DiffusionTrainer<TBatch> : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             long step = Step;
+            using (Torch.NativeCallGuard.Enter())
             using (var scope = NewDisposeScope())
             {
                 long seed = TrainerConfig.StepSeed(_config.Seed, step);
