@@ -19,8 +19,8 @@ internal static class DemoCommand
     {
         var output = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
         var task = CommonOptions.Task();
-        var episodes = new Option<int>("--episodes") { Description = "demonstration episodes", DefaultValueFactory = _ => 100 };
-        var steps = new Option<long>("--steps") { Description = "training steps", DefaultValueFactory = _ => 3000L };
+        var episodes = new Option<int>("--episodes") { Description = "demonstration episodes", DefaultValueFactory = _ => 200 };
+        var steps = new Option<long>("--steps") { Description = "training steps", DefaultValueFactory = _ => 4000L };
         var evalEpisodes = new Option<int>("--eval-episodes") { Description = "closed-loop test episodes", DefaultValueFactory = _ => 50 };
         var method = CommonOptions.Method();
         var k = CommonOptions.K();

@@ -15,13 +15,14 @@ internal static class TrainCommand
         var data = new Option<string>("--data") { Description = "dataset directory (LeRobot v3 layout)", Required = true };
         var output = new Option<string>("--out") { Description = "checkpoint directory (resumed if it exists)", Required = true };
         var task = CommonOptions.Task();
-        var steps = new Option<long>("--steps") { Description = "optimiser steps", DefaultValueFactory = _ => new TrainerConfig().Steps };
+        // CPU recipe measured on Push-T (docs/results/pusht.md): 10k steps of batch 64 at lr 1e-3 on a 32/64/128 U-Net.
+        var steps = new Option<long>("--steps") { Description = "optimiser steps", DefaultValueFactory = _ => 10_000L };
         var batch = new Option<int>("--batch-size") { Description = "batch size", DefaultValueFactory = _ => new TrainerConfig().BatchSize };
-        var lr = new Option<double>("--lr") { Description = "peak learning rate", DefaultValueFactory = _ => 1e-4 };
+        var lr = new Option<double>("--lr") { Description = "peak learning rate (published: 1e-4 at batch 256 for thousands of epochs)", DefaultValueFactory = _ => 1e-3 };
         var warmup = new Option<long>("--lr-warmup") { Description = "learning-rate warm-up steps", DefaultValueFactory = _ => 500L };
         var seed = new Option<long>("--seed") { Description = "run seed", DefaultValueFactory = _ => 0L };
-        var widths = new Option<string>("--widths") { Description = "U-Net channel widths per level (published: 256,512,1024)", DefaultValueFactory = _ => "64,128,256" };
-        var embed = new Option<int>("--step-embed") { Description = "diffusion-step embedding size (published: 256)", DefaultValueFactory = _ => 64 };
+        var widths = new Option<string>("--widths") { Description = "U-Net channel widths per level (published: 256,512,1024)", DefaultValueFactory = _ => "32,64,128" };
+        var embed = new Option<int>("--step-embed") { Description = "diffusion-step embedding size (published: 256)", DefaultValueFactory = _ => 32 };
         var method = CommonOptions.Method();
         var k = CommonOptions.K();
         var scale = CommonOptions.DataScale();
