@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Grpc.Net.Client;
+using ImmisciblePolicy.Core.Torch;
 using ImmisciblePolicy.Protos.Planning;
 using ImmisciblePolicy.Robotics;
 using ImmisciblePolicy.Server.Hosting;
@@ -16,7 +17,9 @@ namespace ImmisciblePolicy.Cli.Benchmarks;
 /// <param name="Clients">concurrent client counts (one gRPC channel each).</param>
 /// <param name="MaxBatch">batch limit of the "batching on" server.</param>
 /// <param name="MaxWaitMs">batching window of the "batching on" server.</param>
-public sealed record ServeBenchmarkConfig(int LatencySamples = 200, double ThroughputSeconds = 5, int[]? Clients = null, int MaxBatch = 32, double MaxWaitMs = 2)
+/// <param name="TorchThreads">libtorch intra-op threads of the planning threads (null: TorchRuntime's default).</param>
+public sealed record ServeBenchmarkConfig(int LatencySamples = 200, double ThroughputSeconds = 5, int[]? Clients = null, int MaxBatch = 32,
+    double MaxWaitMs = 2, int? TorchThreads = null)
 {
     /// <summary>1, 8 and 32 clients unless set.</summary>
     public int[] ClientCounts => Clients ?? [1, 8, 32];
@@ -44,7 +47,16 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         var throughput = new List<ThroughputRow>();
 
         progress("latency: in-process PlanChunks");
-        latency.Add(Latency("in-process TrainedPolicy.PlanChunks (batch 1)", i => inProcess.PlanChunks([window], i, null)));
+        // On a dedicated thread that sets its own libtorch threads, exactly like the server's worker.
+        LatencyRow? inProcessRow = null;
+        var thread = new Thread(() =>
+        {
+            TorchRuntime.Configure(config.TorchThreads);
+            inProcessRow = Latency("in-process TrainedPolicy.PlanChunks (batch 1)", i => inProcess.PlanChunks([window], i, null));
+        });
+        thread.Start();
+        thread.Join();
+        latency.Add(inProcessRow!);
 
         foreach (bool batching in new[] { false, true })
         {
@@ -75,6 +87,7 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         MaxBatch = batching ? config.MaxBatch : 1,
         MaxWaitMs = batching ? config.MaxWaitMs : 0,
         QueueCapacity = 1024,
+        TorchThreads = config.TorchThreads,
     };
 
     private LatencyRow Latency(string label, Action<int> plan)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ImmisciblePolicy.Core.Torch;
 using ImmisciblePolicy.Robotics;
 using Microsoft.Extensions.Logging;
 
@@ -20,6 +21,7 @@ public sealed class InferenceWorker : IDisposable
     private readonly int _maxBatch;
     private readonly long _maxWaitTicks;
     private readonly ILogger _logger;
+    private readonly int? _torchThreads;
     private readonly Thread _thread;
     private int _disposed;
 
@@ -29,7 +31,9 @@ public sealed class InferenceWorker : IDisposable
     /// <param name="maxWaitMs">how long a batch waits for company.</param>
     /// <param name="queueCapacity">waiting requests before new ones are refused.</param>
     /// <param name="logger">where failures go (with native details, which clients never see).</param>
-    public InferenceWorker(string id, TrainedPolicy policy, int maxBatch, double maxWaitMs, int queueCapacity, ILogger logger)
+    /// <param name="torchThreads">intra-op threads for this worker's thread (null: TorchRuntime's default).</param>
+    public InferenceWorker(string id, TrainedPolicy policy, int maxBatch, double maxWaitMs, int queueCapacity, ILogger logger,
+        int? torchThreads = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(logger);
@@ -43,6 +47,7 @@ public sealed class InferenceWorker : IDisposable
         _maxBatch = maxBatch;
         _maxWaitTicks = (long)(maxWaitMs * Stopwatch.Frequency / 1000.0);
         _logger = logger;
+        _torchThreads = torchThreads;
         _thread = new Thread(Run) { IsBackground = true, Name = $"plan:{id}" };
         _thread.Start();
     }
@@ -84,6 +89,9 @@ public sealed class InferenceWorker : IDisposable
 
     private void Run()
     {
+        // libtorch's OpenMP thread count is per calling thread: a fresh thread does not inherit what
+        // TorchRuntime.Configure set on the thread that called it, so the worker sets its own.
+        TorchRuntime.Configure(_torchThreads);
         var batch = new List<PlanJob>(_maxBatch);
         while (_queue.TakeFirst() is { } first)
         {
