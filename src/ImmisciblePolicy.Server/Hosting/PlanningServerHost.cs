@@ -50,6 +50,8 @@ public static class PlanningServerHost
                 kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
             }
         });
+        // The slim builder leaves HTTPS out unless asked for.
+        if (url.Scheme == Uri.UriSchemeHttps) builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
 
         builder.Services.AddSingleton(options);
