@@ -15,8 +15,8 @@ public static class Program
             TrainCommand.Create(),
             EvalCommand.Create(),
             DemoCommand.Create(),
+            BenchAssignCommand.Create(),
             ServeCommand.Create(),
-            BenchCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

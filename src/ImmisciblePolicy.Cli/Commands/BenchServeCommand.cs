@@ -7,7 +7,7 @@ using ImmisciblePolicy.Robotics;
 namespace ImmisciblePolicy.Cli.Commands;
 
 /// <summary><c>immiscible bench serve</c>: planning latency in-process vs gRPC, and plans/s with and without batching.</summary>
-internal static class BenchCommand
+internal static class BenchServeCommand
 {
     public static Command Create()
     {
@@ -64,6 +64,6 @@ internal static class BenchCommand
             }
             return 0;
         });
-        return new Command("bench", "Benchmarks that write Markdown reports.") { serve };
+        return serve;
     }
 }
