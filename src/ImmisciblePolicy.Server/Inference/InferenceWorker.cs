@@ -24,6 +24,7 @@ public sealed class InferenceWorker : IDisposable
     private readonly int? _torchThreads;
     private readonly Thread _thread;
     private int _disposed;
+    private long _liveTensors;
 
     /// <param name="id">policy id (thread name, logs).</param>
     /// <param name="policy">the loaded policy; the worker owns and disposes it.</param>
@@ -57,6 +58,12 @@ public sealed class InferenceWorker : IDisposable
 
     /// <summary>Requests waiting now.</summary>
     public int QueueDepth => _queue.Count;
+
+    /// <summary>
+    /// Live TorchSharp tensors on the worker thread after its latest batch (TorchSharp counts per thread).
+    /// Flat over time when every batch frees what it allocates.
+    /// </summary>
+    public long LiveTensorsAfterLastBatch => Interlocked.Read(ref _liveTensors);
 
     /// <summary>Counters for the metrics telemetry.</summary>
     public PlanStatistics Statistics { get; } = new();
@@ -115,6 +122,7 @@ public sealed class InferenceWorker : IDisposable
             var windows = batch.Select(j => j.Input.Window).ToList();
             var (actions, chunks) = PlannerFor(head.Sampler).PlanChunks(windows, seed, head.Steps);
             double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            Interlocked.Exchange(ref _liveTensors, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
             Statistics.RecordBatch();
             for (int i = 0; i < batch.Count; i++)
             {
