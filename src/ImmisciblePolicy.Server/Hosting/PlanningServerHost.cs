@@ -39,6 +39,8 @@ public static class PlanningServerHost
         builder.Logging.ClearProviders();
         if (configureLogging is null) builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         else configureLogging(builder.Logging);
+        // grpc.health.v1 already answers NOT_SERVING; an error line per probe would only flood the log.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
 
         var url = new Uri(options.Url);
         builder.WebHost.ConfigureKestrel(kestrel =>
