@@ -16,6 +16,7 @@ public static class Program
             EvalCommand.Create(),
             DemoCommand.Create(),
             BenchAssignCommand.Create(),
+            ServeCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
