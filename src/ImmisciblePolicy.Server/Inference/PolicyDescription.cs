@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using ImmisciblePolicy.Robotics;
+
+namespace ImmisciblePolicy.Server.Inference;
+
+/// <summary>Which weights plan: the checkpoint's training step and a hash of its weights file.</summary>
+/// <param name="Step">training step of the checkpoint.</param>
+/// <param name="Hash">first 16 hex digits of the SHA-256 of model.safetensors.</param>
+public sealed record PolicyVersion(long Step, string Hash);
+
+/// <summary>What a client needs to know to talk to a served policy.</summary>
+public sealed record PolicyDescription(
+    string Id,
+    SimTaskKind Task,
+    int ObservationSize,
+    int ActionSize,
+    int ObservationSteps,
+    int Horizon,
+    int ActionSteps,
+    double DtSeconds,
+    SamplerKind DefaultSampler,
+    int DefaultSteps,
+    int TrainTimesteps,
+    PolicyVersion Version,
+    IReadOnlyList<string> ObservationNames,
+    IReadOnlyList<string> ActionNames,
+    string Source)
+{
+    /// <summary>Describes <paramref name="policy"/> loaded from <paramref name="directory"/>.</summary>
+    public static PolicyDescription Of(string id, TrainedPolicy policy, string directory)
+    {
+        var c = policy.Config;
+        var p = c.Policy;
+        // Observation names come from the task; a policy trained on another shape keeps generic names.
+        var names = SimTasks.ObservationNames(c.Task);
+        if (names.Length != p.ObsDim) names = Enumerable.Range(0, p.ObsDim).Select(i => $"obs{i}").ToArray();
+        var actions = SimTasks.ActionNames.Length == p.ActionDim
+            ? SimTasks.ActionNames.ToArray()
+            : Enumerable.Range(0, p.ActionDim).Select(i => $"action{i}").ToArray();
+        return new PolicyDescription(id, c.Task, p.ObsDim, p.ActionDim, p.ObsSteps, p.Horizon, p.ActionSteps,
+            1.0 / SimTasks.Create(c.Task).ControlHz, c.Sampler, c.InferenceSteps, c.Schedule.NumTrainTimesteps,
+            new PolicyVersion(policy.Step, WeightsHash(directory)), names, actions, directory);
+    }
+
+    private static string WeightsHash(string directory)
+    {
+        var dir = ImmisciblePolicy.Core.Training.CheckpointDirectory.Resolve(directory) ?? directory;
+        using var stream = File.OpenRead(Path.Combine(dir, PolicyCheckpoint.WeightsFile));
+        return Convert.ToHexStringLower(SHA256.HashData(stream))[..16];
+    }
+}
