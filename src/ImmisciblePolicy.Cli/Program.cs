@@ -15,6 +15,9 @@ public static class Program
             TrainCommand.Create(),
             EvalCommand.Create(),
             DemoCommand.Create(),
+            SimCommand.Create(),
+            TelemetryCommand.Create(),
+            HealthCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
