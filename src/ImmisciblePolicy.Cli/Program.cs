@@ -6,9 +6,11 @@ namespace ImmisciblePolicy.Cli;
 /// <summary>The <c>immiscible</c> tool: one entry point, a subcommand per job.</summary>
 public static class Program
 {
-    public static int Main(string[] args)
-    {
-        var root = new RootCommand("ImmisciblePolicy: immiscible diffusion training, diffusion-policy planners and their serving.")
+    public static int Main(string[] args) => CreateRoot().Parse(args).Invoke();
+
+    /// <summary>The command tree (tests parse the command lines the container images run against it).</summary>
+    public static RootCommand CreateRoot() =>
+        new RootCommand("ImmisciblePolicy: immiscible diffusion training, diffusion-policy planners and their serving.")
         {
             InfoCommand.Create(),
             DataCommand.Create(),
@@ -19,6 +21,4 @@ public static class Program
             TelemetryCommand.Create(),
             HealthCommand.Create(),
         };
-        return root.Parse(args).Invoke();
-    }
 }

@@ -24,4 +24,15 @@ public sealed class ServerHealthTests(TinyServedPolicy fx)
         Assert.False(probe.Healthy);
         Assert.StartsWith("Unavailable", probe.Status, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Connection_DnsAddress_BalancesOverResolvedServers()
+    {
+        // dns:/// is how robots reach every replica behind a Kubernetes headless Service.
+        await using var server = await PlanningServerHost.StartAsync(fx.Options());
+        using var connection = new PlanningConnection($"dns:///localhost:{server.Port}");
+        var policy = await connection.GetPolicyAsync(TinyServedPolicy.PolicyId);
+        Assert.Equal(TinyServedPolicy.PolicyId, policy.PolicyId);
+        Assert.Throws<ArgumentException>(() => new PlanningConnection("ftp://host:1"));
+    }
 }

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Configuration;
 using ImmisciblePolicy.Protos.Planning;
 using ImmisciblePolicy.Robotics;
 
@@ -10,7 +11,9 @@ namespace ImmisciblePolicy.Robots.Planning;
 /// A robot's link to a planning server: one HTTP/2 channel (h2c for http:// URLs), the API key on every call,
 /// and retries with exponential backoff while the server answers UNAVAILABLE (restarting, not yet listening),
 /// so clients reconnect by themselves when a server comes back on the same address. Other status codes are
-/// the caller's problem and surface at once.
+/// the caller's problem and surface at once. A <c>dns:///host:port</c> address (e.g. a Kubernetes headless
+/// Service) resolves every replica and spreads calls over them round robin: HTTP/2 keeps one long-lived
+/// connection, so balancing per connection (an L4 Service) would pin a robot to one replica.
 /// </summary>
 public sealed class PlanningConnection : IDisposable
 {
@@ -23,12 +26,16 @@ public sealed class PlanningConnection : IDisposable
     /// <param name="retry">reconnection policy; null = defaults.</param>
     public PlanningConnection(string url, string? apiKey = null, RetryConfig? retry = null)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-            throw new ArgumentException($"server URL must be an absolute http:// or https:// URL; received '{url}'", nameof(url));
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https" && uri.Scheme != "dns"))
+            throw new ArgumentException($"server URL must be an absolute http://, https:// or dns:/// address; received '{url}'", nameof(url));
         Url = url;
         Retry = retry ?? new RetryConfig();
+        bool dns = uri.Scheme == "dns";
         _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions
         {
+            // dns:/// carries no scheme for TLS: plaintext h2c, as inside a cluster network.
+            Credentials = dns ? ChannelCredentials.Insecure : null,
+            ServiceConfig = dns ? new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } } : null,
             HttpHandler = new SocketsHttpHandler
             {
                 // Keep the connection warm between plans and notice a dead server quickly.
