@@ -42,4 +42,4 @@ EXPOSE 50051 5556 5557
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["dotnet", "/app/immiscible.dll", "health", "--server", "http://127.0.0.1:50051", "--timeout", "4"]
 ENTRYPOINT ["dotnet", "/app/immiscible.dll", "serve"]
-CMD ["--policies", "/policies", "--url", "http://0.0.0.0:50051", "--telemetry", "tcp://0.0.0.0:5556", "--telemetry-in", "tcp://0.0.0.0:5557"]
+CMD ["--policies", "/policies", "--urls", "http://0.0.0.0:50051", "--telemetry", "tcp://0.0.0.0:5556", "--telemetry-in", "tcp://0.0.0.0:5557"]

@@ -20,5 +20,7 @@ public static class Program
             SimCommand.Create(),
             TelemetryCommand.Create(),
             HealthCommand.Create(),
+            ServeCommand.Create(),
+            BenchCommand.Create(),
         };
 }

@@ -43,7 +43,6 @@ public static class PlanningServerHost
         var url = new Uri(options.Url);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Limits.MaxRequestBodySize = options.MaxReceiveMessageBytes + 1024L;
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2);
             if (options.CertificatePath is not null)
             {

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using ImmisciblePolicy.Server.Hosting;
+
+namespace ImmisciblePolicy.Cli.Commands;
+
+/// <summary>
+/// <c>immiscible serve</c>: the planning server (gRPC PlanningService + ZeroMQ telemetry) over every
+/// checkpoint in a directory, until Ctrl+C. Keys can come from IMMISCIBLE_API_KEY / IMMISCIBLE_ADMIN_KEY so
+/// they do not show in process lists.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var policies = new Option<string>("--policies") { Description = "directory whose sub-directories are policy checkpoints", Required = true };
+        var urls = new Option<string>("--urls") { Description = "listen address (loopback by default; https needs --cert)", DefaultValueFactory = _ => "http://127.0.0.1:50051" };
+        var telemetry = new Option<string>("--telemetry") { Description = "ZeroMQ PUB endpoint for plan/metrics telemetry, or 'off'", DefaultValueFactory = _ => "tcp://127.0.0.1:5556" };
+        var telemetryIn = new Option<string?>("--telemetry-in") { Description = "ZeroMQ SUB endpoint robots publish obs/executed to (relayed onto --telemetry)" };
+        var maxBatch = new Option<int>("--max-batch") { Description = "most requests per network call (1 = no batching)", DefaultValueFactory = _ => 32 };
+        var maxWait = new Option<double>("--max-wait-ms") { Description = "how long a batch waits for company", DefaultValueFactory = _ => 2.0 };
+        var queue = new Option<int>("--queue") { Description = "waiting requests per policy before RESOURCE_EXHAUSTED", DefaultValueFactory = _ => 256 };
+        var apiKey = new Option<string?>("--api-key") { Description = "require this x-api-key on planning calls (default: IMMISCIBLE_API_KEY)" };
+        var adminKey = new Option<string?>("--admin-key") { Description = "enable LoadPolicy/UnloadPolicy with this x-admin-key (default: IMMISCIBLE_ADMIN_KEY)" };
+        var cert = new Option<string?>("--cert") { Description = "PKCS#12 certificate for https --urls" };
+        var certPassword = new Option<string?>("--cert-password") { Description = "password of --cert" };
+        var threads = CommonOptions.Threads();
+        var cmd = new Command("serve", "Serve policy checkpoints to robots over gRPC, with telemetry over ZeroMQ.")
+        {
+            policies, urls, telemetry, telemetryIn, maxBatch, maxWait, queue, apiKey, adminKey, cert, certPassword, threads,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var endpoint = parse.GetValue(telemetry)!;
+            var options = new PlanningServerOptions
+            {
+                PoliciesDirectory = parse.GetValue(policies)!,
+                Url = parse.GetValue(urls)!,
+                TelemetryEndpoint = string.Equals(endpoint, "off", StringComparison.OrdinalIgnoreCase) ? null : endpoint,
+                TelemetryInEndpoint = parse.GetValue(telemetryIn),
+                MaxBatch = parse.GetValue(maxBatch),
+                MaxWaitMs = parse.GetValue(maxWait),
+                QueueCapacity = parse.GetValue(queue),
+                ApiKey = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("IMMISCIBLE_API_KEY"),
+                AdminKey = parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("IMMISCIBLE_ADMIN_KEY"),
+                CertificatePath = parse.GetValue(cert),
+                CertificatePassword = parse.GetValue(certPassword),
+                TorchThreads = parse.GetValue(threads),
+            };
+            await using var server = await PlanningServerHost.StartAsync(options, cancellationToken: ct);
+            Console.WriteLine($"Serving {server.Registry.All.Count} policies on {server.Address} (gRPC, HTTP/2)");
+            foreach (var p in server.Registry.All)
+            {
+                var d = p.Description;
+                Console.WriteLine($"  {d.Id}: {d.Task}, obs {d.ObservationSteps}x{d.ObservationSize}, actions {d.ActionSteps}/{d.Horizon}x{d.ActionSize}, " +
+                                  $"{d.DefaultSampler} {d.DefaultSteps} steps, step {d.Version.Step}, weights {d.Version.Hash}");
+            }
+            Console.WriteLine(server.Telemetry.Hub is { } hub
+                ? $"Telemetry on {hub.Endpoint}" + (hub.RelayEndpoint is { } relay ? $", robots publish to {relay}" : "")
+                : "Telemetry off");
+            Console.WriteLine("Ctrl+C to stop.");
+            try
+            {
+                await server.WaitForShutdownAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C: dispose below stops the server cleanly.
+            }
+            return 0;
+        });
+        return cmd;
+    }
+}
