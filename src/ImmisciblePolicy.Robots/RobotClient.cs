@@ -78,6 +78,7 @@ public sealed class RobotClient
         Queue.Clear();
         Publish(new ObservationTelemetry(episode.Session, 0, TelemetryCodec.Now(), ToFloat(episode.History[^1]), null, false, false));
         if (_config.Mode == RobotMode.Sync) await RunSyncAsync(episode, seed, cancellationToken).ConfigureAwait(false);
+        else if (_config.Stream) await RunStreamedQueueAsync(episode, cancellationToken).ConfigureAwait(false);
         else await RunAsyncQueueAsync(episode, cancellationToken).ConfigureAwait(false);
         var mode = _config.Task == SimTaskKind.Bimodal ? BimodalReachEnv.ModeOf(episode.AgentPath, ((BimodalReachEnv)env).Config) : (ReachMode?)null;
         var result = new EpisodeResult(seed, episode.MaxReward, episode.MaxScore, episode.Success, env.StepCount, mode);
@@ -145,6 +146,74 @@ public sealed class RobotClient
             if (inflight is not null)
                 try { await inflight.ConfigureAwait(false); }
                 catch (Grpc.Core.RpcException) { }
+        }
+    }
+
+    // The async queue over one StreamPlans call: the same policy as RunAsyncQueueAsync, with requests written to
+    // the stream and replies read by a background loop. One request is outstanding at a time, so the server's
+    // newest-wins rule never has to skip one of ours.
+    private async Task RunStreamedQueueAsync(EpisodeState e, CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var call = _connection.Client.StreamPlans(new Grpc.Core.CallOptions(_connection.Headers, cancellationToken: stop.Token));
+        var replies = System.Threading.Channels.Channel.CreateUnbounded<PlanResponse>(new() { SingleReader = true, SingleWriter = true });
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                while (await call.ResponseStream.MoveNext(stop.Token).ConfigureAwait(false)) replies.Writer.TryWrite(call.ResponseStream.Current);
+                replies.Writer.TryComplete();
+            }
+            catch (Exception ex) when (ex is Grpc.Core.RpcException or OperationCanceledException)
+            {
+                replies.Writer.TryComplete(ex);
+            }
+        }, CancellationToken.None);
+        var period = _config.ControlHz > 0 ? TimeSpan.FromSeconds(1 / _config.ControlHz) : TimeSpan.Zero;
+        var clock = Stopwatch.StartNew();
+        Stopwatch? outstanding = null;
+        try
+        {
+            while (!e.Done)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (outstanding is null && Queue.NeedsChunk(_policy.ActionSteps))
+                {
+                    var request = PlanningMessages.Request(_policy.PolicyId, e.Session, e.History.TakeLast(_policy.ObservationSteps).ToArray(), e.Timestep,
+                        null, _config.InferenceSteps);
+                    outstanding = Stopwatch.StartNew();
+                    await call.RequestStream.WriteAsync(request, ct).ConfigureAwait(false);
+                }
+                if (replies.Reader.TryRead(out var reply))
+                {
+                    Latency.Add(outstanding?.Elapsed.TotalMilliseconds ?? 0, reply.Timing?.TotalMs);
+                    outstanding = null;
+                    Offer(e, reply);
+                    continue;
+                }
+                if (Queue.TryTake(e.Timestep, out var action))
+                {
+                    Execute(e, action);
+                    if (period > TimeSpan.Zero)
+                    {
+                        var wait = (period * e.Timestep) - clock.Elapsed;
+                        if (wait > TimeSpan.Zero) await Task.Delay(wait, ct).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    e.Stalls++;
+                    // Completes with the server's status if the stream broke.
+                    if (!await replies.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+                        throw new InvalidOperationException($"the plan stream of {e.Session} ended before the episode did");
+                }
+            }
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await reader.ConfigureAwait(false);
         }
     }
 

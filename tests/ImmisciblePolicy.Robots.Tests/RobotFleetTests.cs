@@ -88,6 +88,20 @@ public sealed class RobotFleetTests(TinyServedPolicy fx)
     }
 
     [Fact]
+    public async Task Fleet_AsyncOverStreamPlans_FinishesEpisodesWithTheSameQueueRules()
+    {
+        await using var server = await PlanningServerHost.StartAsync(fx.Options());
+        using var connection = new PlanningConnection(server.Address.ToString());
+        var policy = await connection.GetPolicyAsync(TinyServedPolicy.PolicyId);
+        var config = new RobotConfig(SimTaskKind.Bimodal, RobotMode.Async, ControlHz: 100, Stream: true);
+        var fleet = await RobotFleet.RunAsync(connection, policy, config, robots: 2, episodes: 2, FirstSeed);
+        Assert.All(fleet.Evaluation.Episodes, e => Assert.InRange(e.Steps, 1, 80));
+        Assert.Equal(fleet.Episodes.Sum(e => e.Plans), fleet.Latency.Count);
+        Assert.All(fleet.Episodes, e => Assert.True(e.Plans * policy.ActionSteps >= e.Result.Steps + e.Dropped));
+        Assert.Throws<ArgumentException>(() => new RobotConfig(SimTaskKind.Bimodal, RobotMode.Sync, Stream: true).Validate());
+    }
+
+    [Fact]
     public async Task Robot_ServerRestartOnTheSamePort_ReconnectsAndKeepsTheSyncResult()
     {
         int port = Loopback.FreePort();

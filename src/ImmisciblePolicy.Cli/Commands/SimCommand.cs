@@ -34,6 +34,7 @@ internal static class SimCommand
             DefaultValueFactory = _ => RobotMode.Sync,
         };
         var hz = new Option<double>("--control-hz") { Description = "async control rate (0 = as fast as actions arrive)", DefaultValueFactory = _ => 10.0 };
+        var stream = new Option<bool>("--stream") { Description = "async: one StreamPlans call per episode instead of unary Plans" };
         var telemetry = new Option<string?>("--telemetry") { Description = "ZeroMQ endpoint robots publish obs/executed to (e.g. the server's --telemetry-in)" };
         var steps = new Option<int?>("--inference-steps") { Description = "override the policy's denoising steps" };
         var apiKey = new Option<string?>("--api-key") { Description = "x-api-key for servers that require one" };
@@ -41,12 +42,13 @@ internal static class SimCommand
         var compare = new Option<string?>("--compare") { Description = "also evaluate this checkpoint in-process (episode by episode) and check the scores match" };
         var run = new Command("run", "Run simulated robots against a planning server and score them.")
         {
-            server, task, robots, episodes, firstSeed, policy, mode, hz, telemetry, steps, apiKey, output, compare,
+            server, task, robots, episodes, firstSeed, policy, mode, hz, stream, telemetry, steps, apiKey, output, compare,
         };
         run.SetAction(async (parse, ct) =>
         {
             var kind = SimTasks.Parse(parse.GetValue(task)!);
-            var config = new RobotConfig(kind, parse.GetValue(mode), ControlHz: parse.GetValue(hz), InferenceSteps: parse.GetValue(steps));
+            var config = new RobotConfig(kind, parse.GetValue(mode), ControlHz: parse.GetValue(hz), InferenceSteps: parse.GetValue(steps),
+                Stream: parse.GetValue(stream));
             using var connection = new PlanningConnection(parse.GetValue(server)!, parse.GetValue(apiKey));
             using var publisher = parse.GetValue(telemetry) is { } endpoint ? new RobotTelemetryPublisher(endpoint) : null;
             var fleet = await RunAsync(connection, parse.GetValue(policy), config, parse.GetValue(robots), parse.GetValue(episodes),
