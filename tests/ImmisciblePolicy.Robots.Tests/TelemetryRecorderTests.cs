@@ -1,6 +1,7 @@
 using ImmisciblePolicy.Policy.Data;
 using ImmisciblePolicy.Robotics;
 using ImmisciblePolicy.Robots.Telemetry;
+using NetMQ;
 
 namespace ImmisciblePolicy.Robots.Tests;
 
@@ -68,5 +69,35 @@ public sealed class TelemetryRecorderTests
         Assert.True(await recorder.WaitForEpisodesAsync(1, cts.Token));
         Assert.Equal(["whole"], recorder.Episodes.Select(e => e.Session));
         Assert.Equal(1, recorder.Incomplete);
+    }
+
+    [Fact]
+    public async Task Recorder_MalformedPayloads_AreCountedAndDoNotStopRecording()
+    {
+        var endpoint = Loopback.FreeTcpEndpoint();
+        using var recorder = new TelemetryRecorder(endpoint, bind: true);
+        using (var raw = new NetMQ.Sockets.PublisherSocket())
+        {
+            raw.Connect(endpoint);
+            await Task.Delay(300);   // slow joiner: let the subscription reach the raw PUB
+            raw.SendMoreFrame("obs").SendFrame([0xC1, 0x00]);          // not MessagePack (0xC1 is never used)
+            raw.SendMoreFrame("executed").SendFrame(MessagePack.MessagePackSerializer.Serialize(new Dictionary<string, object> { ["v"] = 9 }));
+        }
+        using var pub = new RobotTelemetryPublisher(endpoint);
+        Assert.True(pub.WaitForSubscriber(TimeSpan.FromSeconds(5)));
+        PublishEpisode(pub, "after", steps: 2, obsDim: 2);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.True(await recorder.WaitForEpisodesAsync(1, cts.Token));
+        Assert.Equal(2, recorder.Malformed);
+    }
+
+    [Fact]
+    public void Publisher_WithoutSubscriber_WaitTimesOutAndSendsDoNotBlock()
+    {
+        using var pub = new RobotTelemetryPublisher(Loopback.FreeTcpEndpoint());
+        Assert.False(pub.WaitForSubscriber(TimeSpan.FromMilliseconds(200)));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 5000; i++) pub.Publish(new ExecutedTelemetry("s", i, 0, [1f, 2f], -1, null));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"publishing without a subscriber took {watch.Elapsed}");
     }
 }
