@@ -20,7 +20,7 @@ public static class Program
             SimCommand.Create(),
             TelemetryCommand.Create(),
             HealthCommand.Create(),
+            BenchAssignCommand.Create(),
             ServeCommand.Create(),
-            BenchCommand.Create(),
         };
 }

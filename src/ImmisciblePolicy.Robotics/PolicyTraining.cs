@@ -41,7 +41,7 @@ public static class PolicyTraining
     /// </summary>
     public static TrainedPolicy Train(PolicyRunConfig config, DemonstrationDataset dataset, string checkpointDir,
         Action<TrainingProgress>? progress = null, Action<long, string>? onCheckpoint = null, bool resume = true,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         config = FitShapes(config, dataset);
@@ -78,16 +78,36 @@ public static class PolicyTraining
             trainer.LoadState(existing);
         }
 
-        trainer.Run(progress: progress, checkpoint: step =>
+        // A native libtorch error mid-run (see NativeCallGuard) costs at most the steps since the last checkpoint:
+        // the run reloads it and continues, exactly as a rerun of the command would.
+        for (int attempt = 0; ; attempt++)
         {
-            PolicyCheckpoint.Save(checkpointDir, config, obsNorm, actNorm, trainer);
-            onCheckpoint?.Invoke(step, checkpointDir);
-        }, cancellationToken: cancellationToken);
+            try
+            {
+                trainer.Run(progress: progress, checkpoint: step =>
+                {
+                    PolicyCheckpoint.Save(checkpointDir, config, obsNorm, actNorm, trainer);
+                    onCheckpoint?.Invoke(step, checkpointDir);
+                }, cancellationToken: cancellationToken);
+                break;
+            }
+            catch (System.Runtime.InteropServices.ExternalException e) when (attempt < MaxNativeRecoveries
+                && CheckpointDirectory.Resolve(checkpointDir) is { } last && File.Exists(Path.Combine(last, "training_state.json")))
+            {
+                log?.Invoke($"native error at step {trainer.Step} ({FirstLine(e.Message)}); resuming from the checkpoint in {last}");
+                trainer.LoadState(last);
+            }
+        }
         if (trainer.Step == config.Trainer.Steps && !File.Exists(Path.Combine(checkpointDir, "training_state.json")))
             PolicyCheckpoint.Save(checkpointDir, config, obsNorm, actNorm, trainer);
         network.Dispose();
         return PolicyCheckpoint.Load(checkpointDir);
     }
+
+    /// <summary>How many native errors one run recovers from before giving up.</summary>
+    public const int MaxNativeRecoveries = 3;
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
     private static float[] AllStates(DemonstrationDataset d) => d.Episodes.SelectMany(e => e.States.ToArray()).ToArray();
 

@@ -98,6 +98,7 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
         float[] chunk;
         lock (_gate)
         {
+            using var guard = Core.Torch.NativeCallGuard.Enter();
             using var scope = NewDisposeScope();
             using var g = new Generator((ulong)seed);
             var obs = tensor(normalized).reshape(windows.Count, cfg.ObsSteps, cfg.ObsDim);       // (B, To, Do)

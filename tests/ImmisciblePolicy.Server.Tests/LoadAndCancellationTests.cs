@@ -39,6 +39,23 @@ public sealed class LoadAndCancellationTests(TinyPolicyFixture fx, ITestOutputHe
     }
 
     [Fact]
+    public async Task ManyBatchedPlans_KeepTheWorkersLiveTensorCountFlat()
+    {
+        await using var server = await PlanningServerHost.StartAsync(fx.Options());
+        var worker = server.Registry.Find(TinyPolicyFixture.PolicyId)!.Worker;
+        async Task Burst(int clients, int plans) => await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            using var channel = TinyPolicyFixture.Channel(server);
+            var client = TinyPolicyFixture.Client(channel);
+            for (int i = 0; i < plans; i++) await client.PlanAsync(fx.Request(i, session: $"leak-{c}"));
+        })));
+        await Burst(4, 10);
+        long before = worker.LiveTensorsAfterLastBatch;
+        await Burst(8, 60);                                               // 480 plans in batches of varying size
+        Assert.Equal(before, worker.LiveTensorsAfterLastBatch);
+    }
+
+    [Fact]
     public async Task UnseededPlan_AloneInItsBatch_UsesTheSessionSeed()
     {
         await using var server = await PlanningServerHost.StartAsync(fx.Options());

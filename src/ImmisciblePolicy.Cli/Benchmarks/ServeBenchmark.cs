@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Grpc.Net.Client;
+using ImmisciblePolicy.Core.Torch;
 using ImmisciblePolicy.Protos.Planning;
 using ImmisciblePolicy.Robotics;
 using ImmisciblePolicy.Server.Hosting;
@@ -16,7 +17,9 @@ namespace ImmisciblePolicy.Cli.Benchmarks;
 /// <param name="Clients">concurrent client counts (one gRPC channel each).</param>
 /// <param name="MaxBatch">batch limit of the "batching on" server.</param>
 /// <param name="MaxWaitMs">batching window of the "batching on" server.</param>
-public sealed record ServeBenchmarkConfig(int LatencySamples = 200, double ThroughputSeconds = 5, int[]? Clients = null, int MaxBatch = 32, double MaxWaitMs = 2)
+/// <param name="TorchThreads">libtorch intra-op threads of the planning threads (null: TorchRuntime's default).</param>
+public sealed record ServeBenchmarkConfig(int LatencySamples = 200, double ThroughputSeconds = 5, int[]? Clients = null, int MaxBatch = 32,
+    double MaxWaitMs = 2, int? TorchThreads = null)
 {
     /// <summary>1, 8 and 32 clients unless set.</summary>
     public int[] ClientCounts => Clients ?? [1, 8, 32];
@@ -44,7 +47,16 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         var throughput = new List<ThroughputRow>();
 
         progress("latency: in-process PlanChunks");
-        latency.Add(Latency("in-process TrainedPolicy.PlanChunks (batch 1)", i => inProcess.PlanChunks([window], i, null)));
+        // On a dedicated thread that sets its own libtorch threads, exactly like the server's worker.
+        LatencyRow? inProcessRow = null;
+        var thread = new Thread(() =>
+        {
+            TorchRuntime.Configure(config.TorchThreads);
+            inProcessRow = Latency("in-process TrainedPolicy.PlanChunks (batch 1)", i => inProcess.PlanChunks([window], i, null));
+        });
+        thread.Start();
+        thread.Join();
+        latency.Add(inProcessRow!);
 
         foreach (bool batching in new[] { false, true })
         {
@@ -75,6 +87,7 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         MaxBatch = batching ? config.MaxBatch : 1,
         MaxWaitMs = batching ? config.MaxWaitMs : 0,
         QueueCapacity = 1024,
+        TorchThreads = config.TorchThreads,
     };
 
     private LatencyRow Latency(string label, Action<int> plan)
@@ -163,6 +176,12 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         return Enumerable.Range(0, policy.Config.Policy.ObsSteps).Select(_ => obs.ToArray()).ToArray();
     }
 
+    private static string LoadAverage()
+    {
+        const string path = "/proc/loadavg";
+        return File.Exists(path) ? string.Join(" ", File.ReadAllText(path).Split(' ').Take(3)) : "n/a";
+    }
+
     /// <summary>The Markdown report.</summary>
     public static string Markdown(TrainedPolicy policy, string source, ServeBenchmarkConfig config, IReadOnlyList<LatencyRow> latency,
         IReadOnlyList<ThroughputRow> throughput, int threads, TimeSpan elapsed)
@@ -179,7 +198,7 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         sb.AppendLine();
         sb.AppendLine("## Setup");
         sb.AppendLine();
-        sb.AppendLine(inv, $"- Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, libtorch CPU with {threads} intra-op threads. The cores are shared with other jobs, so treat differences below ~20 % as noise.");
+        sb.AppendLine(inv, $"- Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, libtorch CPU with {threads} intra-op threads per planning thread. Load average at the end of the run: {LoadAverage()} (other jobs share the cores, so treat differences below ~20 % as noise).");
         sb.AppendLine(inv, $"- Policy: {source}; task {c.Task}, U-Net widths [{string.Join(", ", c.Policy.Unet.DownDims)}] ({policy.Network.ParameterCount:N0} parameters), To = {c.Policy.ObsSteps}, Tp = {c.Policy.Horizon}, Ta = {c.Policy.ActionSteps}, Do = {c.Policy.ObsDim}, Da = {c.Policy.ActionDim}; {c.Sampler} with {c.InferenceSteps} denoising steps. Latency does not depend on how well the weights are trained.");
         sb.AppendLine("- Server: `PlanningServerHost` in the same process on an ephemeral loopback port, h2c, telemetry off; one gRPC channel (HTTP/2 connection) per client. Client and server share the CPU.");
         sb.AppendLine(inv, $"- Requests carry no seed (the realistic case, and the only one that may share a batch). Batching on = max batch {config.MaxBatch}, max wait {config.MaxWaitMs} ms; off = max batch 1.");
@@ -201,9 +220,10 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         sb.AppendLine();
         sb.AppendLine("- gRPC minus in-process latency is the cost of the wire (protobuf, HTTP/2 on loopback, the hop to the inference thread). With batching on, a lone client also pays up to the batching window while its request waits for company.");
         sb.AppendLine("- Without batching the worker plans one window per network call, so plans/s stays flat as clients are added and latency grows with the queue. With batching, concurrent requests share one U-Net call per denoising step, which is much cheaper per window on CPU; plans/s grows with clients until a batch's compute dominates.");
+        sb.AppendLine("- libtorch's OpenMP thread count is per calling thread: a thread that never called `TorchRuntime.Configure` does not get the configured count. The server's workers therefore configure their own thread; in a smoke run on this oversubscribed machine, PlanChunks on the thread that had configured 2 threads took 568 ms p50 against 139 ms on a fresh thread, and about 100 ms on both with `--threads 1`, which is why this report uses `--threads 1`.");
         sb.AppendLine("- For reference (REFERENCE.md section 4): DDIM 10 steps takes about 0.1 s on an RTX 3080 for the image-based Diffusion Policy; no public CPU figure for the low-dim U-Net exists.");
         sb.AppendLine();
-        sb.AppendLine("Rerun: `dotnet run --project src/ImmisciblePolicy.Cli -c Release -- bench serve --out docs/benchmarks/serve.md` (add `--checkpoint DIR` to measure a trained checkpoint).");
+        sb.AppendLine("Rerun: `dotnet run --project src/ImmisciblePolicy.Cli -c Release -- bench serve --threads 1 --out docs/benchmarks/serve.md` (add `--checkpoint DIR` to measure a trained checkpoint).");
         return sb.ToString();
     }
 }

@@ -33,7 +33,7 @@ internal static class PolicyWorkflow
                 var r = PolicyEvaluator.Evaluate(snapshot, config.Task, new EvaluationConfig(evalEpisodes), cancellationToken: ct);
                 scores.Add((step, r.Score));
                 Console.WriteLine($"  eval @ {step}: score {r.Score:F3}, success {r.SuccessRate:P0} over {evalEpisodes} episodes");
-            }, resume, ct);
+            }, resume, ct, log: message => Console.WriteLine("  " + message));
         Console.WriteLine($"Training finished in {CommonOptions.Clock(DateTime.UtcNow - started)}.");
         WriteCurves(checkpointDir, checkpointDir, scores);
         return policy;

@@ -51,7 +51,9 @@ public sealed class KnnNoiseSelector : INoiseAssigner
         var e = _space.Noise(candidates, batchDims: 2); // (B, K, D')
         var x2 = linalg.vector_norm(x, dims: [1]).square(); // (B)
         var e2 = linalg.vector_norm(e, dims: [2]).square(); // (B, K), reduced in one pass without a squared copy
-        var cross = e.bmm(x.unsqueeze(2)).squeeze(2); // (B, K, D') x (B, D', 1) -> (B, K)
+        // (B, 1, D') x (B, D', K) -> (B, 1, K). This orientation (a row vector times the transposed candidates)
+        // measured 5-10x faster than (B, K, D') x (B, D', 1) on CPU libtorch 2.10 at B = 1024, D = 784, K = 2.
+        var cross = x.unsqueeze(1).bmm(e.transpose(1, 2)).squeeze(1); // (B, K)
         var d2 = (e2 - 2 * cross + x2.unsqueeze(1)).clamp_min(0); // (B, K) squared distances, clamped against cancellation
         var dist = _space.RoundCost(d2.sqrt()); // (B, K)
         var best = dist.argmin(1); // (B) first minimum on ties

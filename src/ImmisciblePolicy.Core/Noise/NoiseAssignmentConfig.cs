@@ -28,7 +28,8 @@ public sealed record NoiseAssignmentConfig
     /// Standardise every coordinate of x0 over the batch (zero mean, unit variance) before measuring distances;
     /// the data handed to the model is untouched. Default false (the papers measure raw data); the robot-policy
     /// variant (Immiscible Diffusion Policy) turns it on so that a coordinate with a large range does not
-    /// decide the assignment alone.
+    /// decide the assignment alone. Coordinates with batch std below 1e-4 are only centred; with B = 1 the
+    /// standardised sample is all zeros, so KNN then keeps the candidate of smallest norm.
     /// </summary>
     public bool StandardizeForCost { get; init; }
 

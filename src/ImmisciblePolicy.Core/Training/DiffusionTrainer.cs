@@ -103,6 +103,7 @@ public sealed class DiffusionTrainer<TBatch> : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             long step = Step;
+            using (Torch.NativeCallGuard.Enter())
             using (var scope = NewDisposeScope())
             {
                 long seed = TrainerConfig.StepSeed(_config.Seed, step);
@@ -140,6 +141,8 @@ public sealed class DiffusionTrainer<TBatch> : IDisposable
     /// <summary>Writes the trainer's part of a checkpoint into <paramref name="directory"/> (which must exist).</summary>
     public void SaveState(string directory)
     {
+        // Serialising makes CPU/contiguous copies of every weight; the scope frees them when done.
+        using var scope = NewDisposeScope();
         var tensors = new List<KeyValuePair<string, Tensor>>();
         foreach (var (name, t) in _network.state_dict()) tensors.Add(new("model." + name, t));
         foreach (var (name, t) in _ema.Averaged.state_dict()) tensors.Add(new("ema_model." + name, t));

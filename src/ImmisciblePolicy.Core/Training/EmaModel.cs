@@ -75,6 +75,30 @@ public sealed class EmaModel
     {
         ArgumentNullException.ThrowIfNull(online);
         double decay = Decay(OptimizationStep, _config);
+        var layout = LayoutFor(online);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var (param, ema, copyOnly) in layout.Parameters)
+        {
+            if (copyOnly || !param.requires_grad)
+                ema.copy_(param.to(ema.dtype));                           // copied, not averaged
+            else
+                ema.mul_(decay).add_(param.to(ema.dtype), alpha: 1.0 - decay);
+        }
+        foreach (var (buffer, ema) in layout.Buffers)
+            ema.copy_(buffer.to(ema.dtype));
+
+        CurrentDecay = decay;
+        OptimizationStep++;
+    }
+
+    /// <summary>
+    /// The parameter/buffer pairing of <paramref name="online"/> and the averaged copy, checked once and kept:
+    /// walking the module tree by name on every step costs more than the update itself on small networks.
+    /// </summary>
+    private Layout LayoutFor(nn.Module online)
+    {
+        if (_layout is { } cached && ReferenceEquals(cached.Online, online)) return cached;
         var onlineParams = online.named_parameters().ToList();
         var averagedParams = Averaged.named_parameters().ToList();
         CheckSameLayout(onlineParams.Select(p => (p.name, (Tensor)p.parameter)).ToList(),
@@ -82,27 +106,23 @@ public sealed class EmaModel
         var onlineBuffers = online.named_buffers().ToList();
         var averagedBuffers = Averaged.named_buffers().ToList();
         CheckSameLayout(onlineBuffers, averagedBuffers, "buffers");
-
         var modules = online.named_modules().ToDictionary(m => m.name, m => m.module);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
+        var pairs = new List<(Tensor, Tensor, bool)>();
         for (int i = 0; i < onlineParams.Count; i++)
         {
             var (name, param) = onlineParams[i];
-            var ema = averagedParams[i].parameter;
             int dot = name.LastIndexOf('.');
             var owner = dot < 0 ? online : modules.GetValueOrDefault(name[..dot]);
-            if (owner is BatchNorm || !param.requires_grad)
-                ema.copy_(param.to(ema.dtype));                           // copied, not averaged
-            else
-                ema.mul_(decay).add_(param.to(ema.dtype), alpha: 1.0 - decay);
+            pairs.Add((param, averagedParams[i].parameter, owner is BatchNorm));
         }
-        for (int i = 0; i < onlineBuffers.Count; i++)
-            averagedBuffers[i].buffer.copy_(onlineBuffers[i].buffer.to(averagedBuffers[i].buffer.dtype));
-
-        CurrentDecay = decay;
-        OptimizationStep++;
+        var buffers = onlineBuffers.Select((b, i) => (b.buffer, averagedBuffers[i].buffer)).ToList();
+        _layout = new Layout(online, pairs, buffers);
+        return _layout;
     }
+
+    private Layout? _layout;
+
+    private sealed record Layout(nn.Module Online, List<(Tensor Param, Tensor Ema, bool CopyOnly)> Parameters, List<(Tensor Buffer, Tensor Ema)> Buffers);
 
     private static void CheckSameLayout(
         IReadOnlyList<(string name, Tensor tensor)> online, IReadOnlyList<(string name, Tensor tensor)> averaged, string kind)

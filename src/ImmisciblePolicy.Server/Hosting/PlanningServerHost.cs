@@ -50,10 +50,12 @@ public static class PlanningServerHost
                 kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
             }
         });
+        // The slim builder leaves HTTPS out unless asked for.
+        if (url.Scheme == Uri.UriSchemeHttps) builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
 
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(new WorkerSettings(options.MaxBatch, options.MaxWaitMs, options.QueueCapacity));
+        builder.Services.AddSingleton(new WorkerSettings(options.MaxBatch, options.MaxWaitMs, options.QueueCapacity, options.TorchThreads));
         builder.Services.AddSingleton(sp => new PolicyRegistry(options.PoliciesDirectory, sp.GetRequiredService<WorkerSettings>(),
             sp.GetRequiredService<ILogger<PolicyRegistry>>()));
         builder.Services.AddSingleton(sp => new PlanTelemetry(options.TelemetryEndpoint is null

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ImmisciblePolicy.Core.Torch;
 using ImmisciblePolicy.Robotics;
 using Microsoft.Extensions.Logging;
 
@@ -20,8 +21,10 @@ public sealed class InferenceWorker : IDisposable
     private readonly int _maxBatch;
     private readonly long _maxWaitTicks;
     private readonly ILogger _logger;
+    private readonly int? _torchThreads;
     private readonly Thread _thread;
     private int _disposed;
+    private long _liveTensors;
 
     /// <param name="id">policy id (thread name, logs).</param>
     /// <param name="policy">the loaded policy; the worker owns and disposes it.</param>
@@ -29,7 +32,9 @@ public sealed class InferenceWorker : IDisposable
     /// <param name="maxWaitMs">how long a batch waits for company.</param>
     /// <param name="queueCapacity">waiting requests before new ones are refused.</param>
     /// <param name="logger">where failures go (with native details, which clients never see).</param>
-    public InferenceWorker(string id, TrainedPolicy policy, int maxBatch, double maxWaitMs, int queueCapacity, ILogger logger)
+    /// <param name="torchThreads">intra-op threads for this worker's thread (null: TorchRuntime's default).</param>
+    public InferenceWorker(string id, TrainedPolicy policy, int maxBatch, double maxWaitMs, int queueCapacity, ILogger logger,
+        int? torchThreads = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(logger);
@@ -43,6 +48,7 @@ public sealed class InferenceWorker : IDisposable
         _maxBatch = maxBatch;
         _maxWaitTicks = (long)(maxWaitMs * Stopwatch.Frequency / 1000.0);
         _logger = logger;
+        _torchThreads = torchThreads;
         _thread = new Thread(Run) { IsBackground = true, Name = $"plan:{id}" };
         _thread.Start();
     }
@@ -52,6 +58,12 @@ public sealed class InferenceWorker : IDisposable
 
     /// <summary>Requests waiting now.</summary>
     public int QueueDepth => _queue.Count;
+
+    /// <summary>
+    /// Live TorchSharp tensors on the worker thread after its latest batch (TorchSharp counts per thread).
+    /// Flat over time when every batch frees what it allocates.
+    /// </summary>
+    public long LiveTensorsAfterLastBatch => Interlocked.Read(ref _liveTensors);
 
     /// <summary>Counters for the metrics telemetry.</summary>
     public PlanStatistics Statistics { get; } = new();
@@ -84,6 +96,9 @@ public sealed class InferenceWorker : IDisposable
 
     private void Run()
     {
+        // libtorch's OpenMP thread count is per calling thread: a fresh thread does not inherit what
+        // TorchRuntime.Configure set on the thread that called it, so the worker sets its own.
+        TorchRuntime.Configure(_torchThreads);
         var batch = new List<PlanJob>(_maxBatch);
         while (_queue.TakeFirst() is { } first)
         {
@@ -107,6 +122,7 @@ public sealed class InferenceWorker : IDisposable
             var windows = batch.Select(j => j.Input.Window).ToList();
             var (actions, chunks) = PlannerFor(head.Sampler).PlanChunks(windows, seed, head.Steps);
             double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            Interlocked.Exchange(ref _liveTensors, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
             Statistics.RecordBatch();
             for (int i = 0; i < batch.Count; i++)
             {

@@ -9,7 +9,8 @@ namespace ImmisciblePolicy.Server.Inference;
 /// <param name="MaxBatch">most requests per network call.</param>
 /// <param name="MaxWaitMs">batching window.</param>
 /// <param name="QueueCapacity">waiting requests per policy.</param>
-public sealed record WorkerSettings(int MaxBatch, double MaxWaitMs, int QueueCapacity);
+/// <param name="TorchThreads">libtorch intra-op threads of each worker thread (null: TorchRuntime's default).</param>
+public sealed record WorkerSettings(int MaxBatch, double MaxWaitMs, int QueueCapacity, int? TorchThreads = null);
 
 /// <summary>
 /// The policies being served, by id. Loading one checkpoint never affects the others: a corrupt checkpoint
@@ -87,7 +88,7 @@ public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSetti
                 policy.Dispose();
                 throw;
             }
-            var worker = new InferenceWorker(id, policy, settings.MaxBatch, settings.MaxWaitMs, settings.QueueCapacity, logger);
+            var worker = new InferenceWorker(id, policy, settings.MaxBatch, settings.MaxWaitMs, settings.QueueCapacity, logger, settings.TorchThreads);
             ServedPolicy? old = null;
             _policies.AddOrUpdate(id, new ServedPolicy(description, worker), (_, previous) =>
             {

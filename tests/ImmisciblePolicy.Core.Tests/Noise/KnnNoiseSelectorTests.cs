@@ -72,6 +72,27 @@ public class KnnNoiseSelectorTests
     }
 
     [Fact]
+    public void Knn_Float16Cost_PicksTheSameCandidateAsFloat32OnWellSeparatedData()
+    {
+        Init();
+        using var scope = NewDisposeScope();
+        const int b = 16, k = 4;
+        using var g0 = new Generator(21);
+        var candidates = randn([b, k, 3, 8, 8], generator: g0);
+        // Sample i sits next to its candidate (i mod k): a clear nearest, far beyond half-precision rounding.
+        var pick = tensor(Enumerable.Range(0, b).Select(i => (long)(i * k + i % k)).ToArray());
+        var expected = candidates.reshape(b * k, 3, 8, 8).index_select(0, pick);
+        var x0 = expected + 0.01 * Data(22, b, 3, 8, 8);
+        float[] Run(CostPrecision precision)
+        {
+            using var g = new Generator(21);
+            return Values(new KnnNoiseSelector(new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.Knn, K = k, CostPrecision = precision }).Assign(x0, g));
+        }
+        Assert.Equal(Values(expected), Run(CostPrecision.Float32));
+        Assert.Equal(Values(expected), Run(CostPrecision.Float16));
+    }
+
+    [Fact]
     public void Knn_PoolingOnNonImageData_IsRejected()
     {
         Init();

@@ -7,7 +7,7 @@ using ImmisciblePolicy.Robotics;
 namespace ImmisciblePolicy.Cli.Commands;
 
 /// <summary><c>immiscible bench serve</c>: planning latency in-process vs gRPC, and plans/s with and without batching.</summary>
-internal static class BenchCommand
+internal static class BenchServeCommand
 {
     public static Command Create()
     {
@@ -48,7 +48,7 @@ internal static class BenchCommand
                     source = "default Push-T configuration (1 training step)";
                 }
                 using var policy = PolicyCheckpoint.Load(dir);
-                var cfg = new ServeBenchmarkConfig(parse.GetValue(samples), parse.GetValue(seconds));
+                var cfg = new ServeBenchmarkConfig(parse.GetValue(samples), parse.GetValue(seconds), TorchThreads: n);
                 var bench = new ServeBenchmark(policies, "bench", cfg, m => Console.WriteLine($"[{DateTime.UtcNow - started:mm\\:ss}] {m}"));
                 var (latency, throughput) = await bench.RunAsync(policy, ct);
                 var markdown = ServeBenchmark.Markdown(policy, source, cfg, latency, throughput, n, DateTime.UtcNow - started);
@@ -64,6 +64,6 @@ internal static class BenchCommand
             }
             return 0;
         });
-        return new Command("bench", "Benchmarks that write Markdown reports.") { serve };
+        return serve;
     }
 }

@@ -1,0 +1,61 @@
+namespace ImmisciblePolicy.Robotics.Tests;
+
+public class ClosedLoopTests
+{
+    [Fact]
+    public void TinyPolicy_OnBimodalTask_BeatsRandomPolicyByAWideMargin()
+    {
+        var dir = TinyPolicies.TempDir("closed-loop");
+        try
+        {
+            using var policy = PolicyTraining.Train(TinyPolicies.Config(steps: 300) with { Policy = TinyPolicies.Config(300).Policy with { Unet = new Policy.Networks.UnetConfig { DownDims = [32, 64], DiffusionStepEmbedDim = 32 } }, Trainer = TinyPolicies.Config(300).Trainer with { BatchSize = 64 } }, TinyPolicies.Bimodal, dir);
+            var eval = new EvaluationConfig(Episodes: 16);
+            var trained = PolicyEvaluator.Evaluate(policy, SimTaskKind.Bimodal, eval);
+            var random = PolicyEvaluator.Evaluate(new RandomPlanner(), SimTaskKind.Bimodal, eval);
+            Assert.True(trained.SuccessRate >= random.SuccessRate + 0.5,
+                $"trained success {trained.SuccessRate:P0} vs random {random.SuccessRate:P0}");
+            Assert.True(trained.AverageMaxScore > random.AverageMaxScore + 0.1,
+                $"trained progress {trained.AverageMaxScore:F3} vs random {random.AverageMaxScore:F3}");
+        }
+        finally
+        {
+            TinyPolicies.Delete(dir);
+        }
+    }
+
+    [Fact]
+    public void Evaluation_IsDeterministicForSeeds_AndUsesDiffusionPolicyTestSeeds()
+    {
+        var a = PolicyEvaluator.Evaluate(new RandomPlanner(), SimTaskKind.PushT, new EvaluationConfig(Episodes: 3));
+        var b = PolicyEvaluator.Evaluate(new RandomPlanner(), SimTaskKind.PushT, new EvaluationConfig(Episodes: 3));
+        Assert.Equal([100_000L, 100_001L, 100_002L], a.Episodes.Select(e => e.Seed));
+        Assert.Equal(a.Episodes, b.Episodes);
+        Assert.All(a.Episodes, e => Assert.InRange(e.Steps, 1, 300));
+        // Diffusion Policy's score is the mean of per-episode max rewards; reward = clip(coverage / 0.95, 0, 1).
+        Assert.Equal(a.Episodes.Average(e => e.MaxReward), a.Score, 12);
+        Assert.All(a.Episodes, e => Assert.Equal(Math.Clamp(e.MaxScore / 0.95, 0, 1), e.MaxReward, 9));
+    }
+
+    [Fact]
+    public void ModeMetrics_FollowTheirDefinitions()
+    {
+        static EpisodeResult Ep(Sim.Bimodal.ReachMode m) => new(0, 1, 1, true, 10, m);
+        var left3right1 = new EvaluationResult(SimTaskKind.Bimodal,
+            [Ep(Sim.Bimodal.ReachMode.Left), Ep(Sim.Bimodal.ReachMode.Left), Ep(Sim.Bimodal.ReachMode.Left), Ep(Sim.Bimodal.ReachMode.Right)], 0, 0);
+        // Histogram (0.75, 0.25) vs uniform (0.5, 0.5): TV = 0.5 * (0.25 + 0.25) = 0.25.
+        Assert.Equal(0.25, left3right1.ModeTotalVariation, 12);
+        Assert.Equal(0.75, left3right1.ModeFrequencies[Sim.Bimodal.ReachMode.Left], 12);
+        var balanced = new EvaluationResult(SimTaskKind.Bimodal, [Ep(Sim.Bimodal.ReachMode.Left), Ep(Sim.Bimodal.ReachMode.Right)], 0, 0);
+        Assert.Equal(0.0, balanced.ModeTotalVariation, 12);
+    }
+
+    [Fact]
+    public void BimodalDemonstrations_AreBalancedBetweenModes()
+    {
+        var report = DemonstrationGenerator.Generate(SimTaskKind.Bimodal, episodes: 10);
+        Assert.Equal(1.0, report.SuccessRate);
+        Assert.Equal(10, report.Dataset.Episodes.Count);
+        Assert.Equal(2, report.Dataset.StateDim);
+        Assert.All(report.Dataset.Episodes, e => Assert.True(e.Dones[^1]));
+    }
+}
