@@ -73,6 +73,7 @@ internal static class DemoServing
             ? $"Telemetry: no complete episode recorded ({recorder.Received} messages)."
             : $"Telemetry: {recorder.Episodes.Count} robot episodes recorded through the server's relay into `recorded/` (LeRobot v3, {recorder.Episodes.Sum(e => e.Episode.Length)} frames).";
         sb.AppendLine(telemetry);
+        sb.AppendLine("Serving files: `sim/sim.md`, `sim/sim.json` (per-episode results and latencies), `recorded/` (the robots' episodes as a LeRobot v3 dataset).");
         return sb.ToString();
     }
 
