@@ -6,18 +6,21 @@ namespace ImmisciblePolicy.Cli;
 /// <summary>The <c>immiscible</c> tool: one entry point, a subcommand per job.</summary>
 public static class Program
 {
-    public static int Main(string[] args)
-    {
-        var root = new RootCommand("ImmisciblePolicy: immiscible diffusion training, diffusion-policy planners and their serving.")
+    public static int Main(string[] args) => CreateRoot().Parse(args).Invoke();
+
+    /// <summary>The command tree (tests parse the command lines the container images run against it).</summary>
+    public static RootCommand CreateRoot() =>
+        new RootCommand("ImmisciblePolicy: immiscible diffusion training, diffusion-policy planners and their serving.")
         {
             InfoCommand.Create(),
             DataCommand.Create(),
             TrainCommand.Create(),
             EvalCommand.Create(),
             DemoCommand.Create(),
+            SimCommand.Create(),
+            TelemetryCommand.Create(),
+            HealthCommand.Create(),
             BenchAssignCommand.Create(),
             ServeCommand.Create(),
         };
-        return root.Parse(args).Invoke();
-    }
 }

@@ -10,8 +10,11 @@ namespace ImmisciblePolicy.Cli.Commands;
 
 /// <summary>
 /// <c>immiscible demo</c>: the main job on embedded defaults. Records expert demonstrations, trains a small
-/// Diffusion Policy with KNN noise selection, scores it in closed loop against a random baseline, and writes a
-/// report with curves and rollout GIFs. Sized for minutes on 2 CPU cores; every size is a flag.
+/// Diffusion Policy with KNN noise selection, scores it in closed loop against a random baseline, then serves
+/// the checkpoint from an in-process gRPC server on a free loopback port and drives simulated robots through
+/// it with telemetry flowing into a recorder (a LeRobot dataset of the robots' episodes), and writes a report
+/// with curves, rollout GIFs and the served scores with latencies. Sized for minutes on 2 CPU cores; every
+/// size is a flag.
 /// </summary>
 internal static class DemoCommand
 {
@@ -26,9 +29,10 @@ internal static class DemoCommand
         var k = CommonOptions.K();
         var threads = CommonOptions.Threads();
         var quick = new Option<bool>("--quick") { Description = "a one-minute smoke run: bimodal task, few steps" };
+        var robots = new Option<int>("--robots") { Description = "simulated robots driven through the gRPC server (0 = skip serving)", DefaultValueFactory = _ => 4 };
         var cmd = new Command("demo", "End to end on defaults: demonstrations -> immiscible training -> closed-loop evaluation -> report.")
         {
-            output, task, episodes, steps, evalEpisodes, method, k, threads, quick,
+            output, task, episodes, steps, evalEpisodes, method, k, threads, quick, robots,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -66,6 +70,10 @@ internal static class DemoCommand
             var random = PolicyWorkflow.Evaluate(new RandomPlanner(config.Policy.ActionSteps), kind, evalConfig with { GifEpisodes = 0 },
                 Path.Combine(evalDir, "random"), "random baseline", ct);
 
+            var served = parse.GetValue(robots) > 0
+                ? await DemoServing.RunAsync(kind, ckpt, root, parse.GetValue(robots), nEval, parse.GetValue(threads), ct)
+                : null;
+
             var report = new StringBuilder();
             report.AppendLine(CultureInfo.InvariantCulture, $"# ImmisciblePolicy demo ({kind})");
             report.AppendLine();
@@ -76,6 +84,7 @@ internal static class DemoCommand
             report.AppendLine();
             report.AppendLine(PolicyWorkflow.Markdown(trained, "diffusion policy"));
             report.AppendLine(PolicyWorkflow.Markdown(random, "random baseline"));
+            if (served is not null) report.AppendLine(served);
             report.AppendLine("Files: `checkpoint/` (config.json, model.safetensors, normalisers), `checkpoint/loss.png`, `eval/*.gif`, `eval/eval.json`.");
             PolicyWorkflow.AtomicWrite(Path.Combine(root, "report.md"), report.ToString());
             Console.WriteLine($"Report: {Path.Combine(root, "report.md")}");

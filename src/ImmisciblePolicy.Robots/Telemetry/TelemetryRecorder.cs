@@ -1,0 +1,202 @@
+using ImmisciblePolicy.Policy.Data;
+using ImmisciblePolicy.Robotics;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace ImmisciblePolicy.Robots.Telemetry;
+
+/// <summary>One robot episode reassembled from telemetry.</summary>
+/// <param name="Session">the session id it was published under.</param>
+/// <param name="Episode">frames t = 0..T-1: observation at t, action executed at t, reward/success/done of that step.</param>
+public sealed record RecordedEpisode(string Session, Episode Episode);
+
+/// <summary>
+/// Subscribes to robots' <c>obs</c>/<c>executed</c> telemetry (directly, or through the server's relay) and
+/// reassembles complete episodes, so robot runs become training data. An episode is complete when an
+/// observation with <c>done</c> arrives and every observation 0..T and action 0..T-1 of its session was
+/// received; sessions with gaps (ZeroMQ dropped something) are counted and left out, never patched.
+/// </summary>
+public sealed class TelemetryRecorder : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, SessionLog> _open = new(StringComparer.Ordinal);
+    private readonly List<RecordedEpisode> _episodes = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+    private readonly ManualResetEventSlim _ready = new();
+    private Exception? _socketError;
+
+    /// <param name="endpoint">ZeroMQ endpoint to subscribe to (the server's telemetry PUB, or robots' own).</param>
+    /// <param name="bind">bind the SUB socket so robots connect to it directly.</param>
+    /// <param name="fps">control rate of the recorded task, for the frame timestamps (Push-T: 10).</param>
+    public TelemetryRecorder(string endpoint, bool bind = false, int fps = 10)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(endpoint);
+        ArgumentOutOfRangeException.ThrowIfLessThan(fps, 1);
+        Endpoint = endpoint;
+        Fps = fps;
+        _thread = new Thread(() => Receive(bind)) { IsBackground = true, Name = "telemetry-recorder" };
+        _thread.Start();
+        _ready.Wait();
+        if (_socketError is not null) throw new IOException($"cannot subscribe to telemetry at '{endpoint}': {_socketError.Message}", _socketError);
+    }
+
+    /// <summary>Where the recorder listens.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>Frames per second of the recorded task.</summary>
+    public int Fps { get; }
+
+    /// <summary>Payloads that failed to decode (wrong version, missing keys, not MessagePack).</summary>
+    public int Malformed { get; private set; }
+
+    /// <summary>Episodes that ended with a gap and were left out.</summary>
+    public int Incomplete { get; private set; }
+
+    /// <summary>Messages received.</summary>
+    public long Received { get; private set; }
+
+    /// <summary>Complete episodes so far, ordered by session id.</summary>
+    public IReadOnlyList<RecordedEpisode> Episodes
+    {
+        get { lock (_gate) return _episodes.OrderBy(e => e.Session, StringComparer.Ordinal).ToArray(); }
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> episodes are complete, or the token fires (false).</summary>
+    public async Task<bool> WaitForEpisodesAsync(int count, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            lock (_gate) if (_episodes.Count >= count) return true;
+            try
+            {
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>The complete episodes as a dataset with <paramref name="task"/>'s feature names.</summary>
+    public DemonstrationDataset ToDataset(SimTaskKind task, int? maxEpisodes = null)
+    {
+        var episodes = Episodes.Take(maxEpisodes ?? int.MaxValue).Select(e => e.Episode).ToList();
+        if (episodes.Count == 0) throw new InvalidOperationException($"no complete episode was recorded from '{Endpoint}'");
+        return new DemonstrationDataset(episodes, Fps, SimTasks.ObservationNames(task), SimTasks.ActionNames, [SimTasks.Description(task)],
+            robotType: task == SimTaskKind.PushT ? "pusht-sim" : "bimodal-reach-sim");
+    }
+
+    private void Receive(bool bind)
+    {
+        SubscriberSocket socket;
+        try
+        {
+            socket = new SubscriberSocket();
+            socket.Options.ReceiveHighWatermark = 100_000;
+            socket.Subscribe(TelemetryCodec.ObservationTopic);
+            socket.Subscribe(TelemetryCodec.ExecutedTopic);
+            if (bind) socket.Bind(Endpoint);
+            else socket.Connect(Endpoint);
+        }
+        catch (Exception e) when (e is NetMQException or ArgumentException)
+        {
+            _socketError = e;
+            _ready.Set();
+            return;
+        }
+        _ready.Set();
+        using (socket)
+        {
+            var frames = new List<byte[]>();
+            while (!_stop.IsCancellationRequested)
+            {
+                frames.Clear();
+                if (!socket.TryReceiveMultipartBytes(TimeSpan.FromMilliseconds(100), ref frames, 2)) continue;
+                Handle(frames);
+            }
+        }
+    }
+
+    private void Handle(List<byte[]> frames)
+    {
+        lock (_gate)
+        {
+            Received++;
+            if (frames.Count != 2)
+            {
+                Malformed++;
+                return;
+            }
+            string topic = System.Text.Encoding.UTF8.GetString(frames[0]);
+            try
+            {
+                // Exact topic match: the SUB prefix filter would also pass e.g. "obsolete".
+                if (topic == TelemetryCodec.ObservationTopic) OnObservation(TelemetryCodec.DecodeObservation(frames[1]));
+                else if (topic == TelemetryCodec.ExecutedTopic) OnExecuted(TelemetryCodec.DecodeExecuted(frames[1]));
+            }
+            catch (Exception e) when (e is FormatException or MessagePack.MessagePackSerializationException or EndOfStreamException or InvalidOperationException)
+            {
+                Malformed++;
+            }
+        }
+    }
+
+    private void OnObservation(ObservationTelemetry m)
+    {
+        var log = Log(m.Session);
+        log.Observations[m.Timestep] = m;
+        if (m.Done != true) return;
+        _open.Remove(m.Session);
+        long steps = m.Timestep;
+        var states = new List<float[]>();
+        var actions = new List<float[]>();
+        var rewards = new float[steps];
+        var successes = new bool[steps];
+        var dones = new bool[steps];
+        for (long t = 0; t < steps; t++)
+        {
+            if (!log.Observations.TryGetValue(t, out var o) || !log.Executed.TryGetValue(t, out var a) || !log.Observations.TryGetValue(t + 1, out var next)
+                || o.Observation.Length != m.Observation.Length)
+            {
+                Incomplete++;
+                return;
+            }
+            states.Add(o.Observation);
+            actions.Add(a.Action);
+            rewards[t] = (float)(next.Reward ?? 0);
+            successes[t] = next.Success ?? false;
+            dones[t] = t == steps - 1;
+        }
+        if (steps == 0)
+        {
+            Incomplete++;
+            return;
+        }
+        _episodes.Add(new RecordedEpisode(m.Session, Episode.FromFrames(states, actions, Fps, rewards, successes, dones)));
+    }
+
+    private void OnExecuted(ExecutedTelemetry m) => Log(m.Session).Executed[m.Timestep] = m;
+
+    private SessionLog Log(string session)
+    {
+        if (!_open.TryGetValue(session, out var log)) _open[session] = log = new SessionLog();
+        return log;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread.Join();
+        _stop.Dispose();
+        _ready.Dispose();
+    }
+
+    private sealed class SessionLog
+    {
+        public Dictionary<long, ObservationTelemetry> Observations { get; } = [];
+        public Dictionary<long, ExecutedTelemetry> Executed { get; } = [];
+    }
+}

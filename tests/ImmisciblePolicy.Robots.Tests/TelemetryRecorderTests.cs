@@ -1,0 +1,103 @@
+using ImmisciblePolicy.Policy.Data;
+using ImmisciblePolicy.Robotics;
+using ImmisciblePolicy.Robots.Telemetry;
+using NetMQ;
+
+namespace ImmisciblePolicy.Robots.Tests;
+
+public sealed class TelemetryRecorderTests
+{
+    private static void PublishEpisode(RobotTelemetryPublisher pub, string session, int steps, int obsDim, bool skipExecuted = false)
+    {
+        for (int t = 0; t <= steps; t++)
+        {
+            var obs = Enumerable.Range(0, obsDim).Select(d => (float)((t * 10) + d)).ToArray();
+            pub.Publish(new ObservationTelemetry(session, t, t * 0.1, obs, t == 0 ? null : t / 100.0, t == steps, t == steps));
+            if (t < steps && !(skipExecuted && t == 1)) pub.Publish(new ExecutedTelemetry(session, t, t * 0.1, [t, -t], t, false));
+        }
+    }
+
+    [Fact]
+    public async Task Recorder_ReassemblesEpisodes_AndWritesAReadableLeRobotDataset()
+    {
+        var endpoint = Loopback.FreeTcpEndpoint();
+        using var recorder = new TelemetryRecorder(endpoint, bind: true);
+        using var pub = new RobotTelemetryPublisher(endpoint);
+        Assert.True(pub.WaitForSubscriber(TimeSpan.FromSeconds(5)), "no subscription reached the publisher");
+        PublishEpisode(pub, "robot-00/seed1", steps: 5, obsDim: 2);
+        PublishEpisode(pub, "robot-01/seed2", steps: 3, obsDim: 2);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.True(await recorder.WaitForEpisodesAsync(2, cts.Token));
+
+        var episodes = recorder.Episodes;
+        Assert.Equal(["robot-00/seed1", "robot-01/seed2"], episodes.Select(e => e.Session));
+        var e0 = episodes[0].Episode;
+        Assert.Equal(5, e0.Length);
+        // Frame t pairs the observation at t with the action executed at t; its reward is the step's (obs t + 1).
+        Assert.Equal([20f, 21f], e0.State(2).ToArray());
+        Assert.Equal([2f, -2f], e0.Action(2).ToArray());
+        Assert.Equal(3 / 100f, e0.Rewards[2]);
+        Assert.Equal([false, false, false, false, true], e0.Dones.ToArray());
+        Assert.Equal([false, false, false, false, true], e0.Successes.ToArray());
+
+        var dir = Path.Combine(Path.GetTempPath(), $"robots-rec-{Guid.NewGuid():N}");
+        try
+        {
+            await new LeRobotDatasetWriter().WriteAsync(recorder.ToDataset(SimTaskKind.Bimodal), dir);
+            var back = await LeRobotDatasetReader.ReadAsync(dir);
+            Assert.Equal(2, back.Episodes.Count);
+            Assert.Equal(8, back.TotalFrames);
+            Assert.Equal([5, 3], back.Episodes.Select(e => e.Length));
+            Assert.Equal(e0.Actions.ToArray(), back.Episodes[0].Actions.ToArray());
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public async Task Recorder_EpisodeWithAMissingAction_IsLeftOutAndCounted()
+    {
+        var endpoint = Loopback.FreeTcpEndpoint();
+        using var recorder = new TelemetryRecorder(endpoint, bind: true);
+        using var pub = new RobotTelemetryPublisher(endpoint);
+        Assert.True(pub.WaitForSubscriber(TimeSpan.FromSeconds(5)));
+        PublishEpisode(pub, "gap", steps: 4, obsDim: 2, skipExecuted: true);
+        PublishEpisode(pub, "whole", steps: 2, obsDim: 2);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.True(await recorder.WaitForEpisodesAsync(1, cts.Token));
+        Assert.Equal(["whole"], recorder.Episodes.Select(e => e.Session));
+        Assert.Equal(1, recorder.Incomplete);
+    }
+
+    [Fact]
+    public async Task Recorder_MalformedPayloads_AreCountedAndDoNotStopRecording()
+    {
+        var endpoint = Loopback.FreeTcpEndpoint();
+        using var recorder = new TelemetryRecorder(endpoint, bind: true);
+        using (var raw = new NetMQ.Sockets.PublisherSocket())
+        {
+            raw.Connect(endpoint);
+            await Task.Delay(300);   // slow joiner: let the subscription reach the raw PUB
+            raw.SendMoreFrame("obs").SendFrame([0xC1, 0x00]);          // not MessagePack (0xC1 is never used)
+            raw.SendMoreFrame("executed").SendFrame(MessagePack.MessagePackSerializer.Serialize(new Dictionary<string, object> { ["v"] = 9 }));
+        }
+        using var pub = new RobotTelemetryPublisher(endpoint);
+        Assert.True(pub.WaitForSubscriber(TimeSpan.FromSeconds(5)));
+        PublishEpisode(pub, "after", steps: 2, obsDim: 2);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.True(await recorder.WaitForEpisodesAsync(1, cts.Token));
+        Assert.Equal(2, recorder.Malformed);
+    }
+
+    [Fact]
+    public void Publisher_WithoutSubscriber_WaitTimesOutAndSendsDoNotBlock()
+    {
+        using var pub = new RobotTelemetryPublisher(Loopback.FreeTcpEndpoint());
+        Assert.False(pub.WaitForSubscriber(TimeSpan.FromMilliseconds(200)));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 5000; i++) pub.Publish(new ExecutedTelemetry("s", i, 0, [1f, 2f], -1, null));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"publishing without a subscriber took {watch.Elapsed}");
+    }
+}
