@@ -35,6 +35,26 @@ public class PolicyCheckpointTests
     }
 
     [Fact]
+    public void Weights_AreStoredOnceEach_UnderDiffusionPolicyReferenceNames()
+    {
+        var dir = TinyPolicies.TempDir("names");
+        try
+        {
+            using var policy = PolicyTraining.Train(TinyPolicies.Config(steps: 2), TinyPolicies.Bimodal, dir);
+            using var content = Core.Training.Safetensors.Load(Path.Combine(dir, PolicyCheckpoint.WeightsFile));
+            var model = content.Tensors.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToList();
+            Assert.Equal(policy.Network.ParameterCount, model.Sum(kv => kv.Value.numel()));
+            Assert.Equal(model.Count, content.Tensors.Count(kv => kv.Key.StartsWith("ema_model.", StringComparison.Ordinal)));
+            Assert.Contains("model.mid_modules.0.blocks.0.block.0.weight", content.Tensors.Keys);
+            Assert.DoesNotContain(content.Tensors.Keys, k => k.Split('.').Any(part => part.StartsWith('_')));
+        }
+        finally
+        {
+            TinyPolicies.Delete(dir);
+        }
+    }
+
+    [Fact]
     public void Resume_WithADifferentConfig_IsRefusedWithAReason()
     {
         var dir = TinyPolicies.TempDir("other-config");

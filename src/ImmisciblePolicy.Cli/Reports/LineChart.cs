@@ -25,9 +25,8 @@ internal static class LineChart
         using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         canvas.DrawLine(L, H - B, W - R, H - B, axis);
         canvas.DrawLine(L, T, L, H - B, axis);
-        canvas.DrawText(title, L, T - 15, font, text);
+        canvas.DrawText($"{title}   (y: {(logY ? "log10 " : "")}{yLabel})", L, T - 15, font, text);
         canvas.DrawText(xLabel, (W / 2) - 30, H - 12, font, text);
-        canvas.DrawText(logY ? $"log10 {yLabel}" : yLabel, 5, T - 15 + 0, font, text);
         for (int i = 0; i <= 4; i++)
         {
             double yv = y0 + ((y1 - y0) * i / 4);
@@ -35,7 +34,7 @@ internal static class LineChart
             canvas.DrawText(yv.ToString("G3", System.Globalization.CultureInfo.InvariantCulture), 5, py + 5, font, text);
             double xv = x0 + ((x1 - x0) * i / 4);
             float px = (float)(L + ((W - L - R) * i / 4.0));
-            canvas.DrawText(xv.ToString("G4", System.Globalization.CultureInfo.InvariantCulture), px - 10, H - B + 18, font, text);
+            canvas.DrawText(xv.ToString(Math.Abs(x1) >= 1000 ? "N0" : "G4", System.Globalization.CultureInfo.InvariantCulture), px - 20, H - B + 18, font, text);
         }
         for (int s = 0; s < series.Count; s++)
         {

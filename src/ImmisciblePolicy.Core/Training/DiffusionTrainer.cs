@@ -144,8 +144,8 @@ public sealed class DiffusionTrainer<TBatch> : IDisposable
         // Serialising makes CPU/contiguous copies of every weight; the scope frees them when done.
         using var scope = NewDisposeScope();
         var tensors = new List<KeyValuePair<string, Tensor>>();
-        foreach (var (name, t) in _network.state_dict()) tensors.Add(new("model." + name, t));
-        foreach (var (name, t) in _ema.Averaged.state_dict()) tensors.Add(new("ema_model." + name, t));
+        foreach (var (name, t) in UniqueStateDict(_network)) tensors.Add(new("model." + name, t));
+        foreach (var (name, t) in UniqueStateDict(_ema.Averaged)) tensors.Add(new("ema_model." + name, t));
         Safetensors.Save(Path.Combine(directory, "model.safetensors"), tensors,
             new Dictionary<string, string> { ["format"] = "pt", ["step"] = Step.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         _optimizer.save_state_dict(Path.Combine(directory, "optimizer.bin"));
@@ -176,7 +176,7 @@ public sealed class DiffusionTrainer<TBatch> : IDisposable
         ArgumentNullException.ThrowIfNull(network);
         using var content = Safetensors.Load(path);
         using var noGrad = no_grad();
-        foreach (var (name, t) in network.state_dict())
+        foreach (var (name, t) in UniqueStateDict(network))
         {
             if (!content.Tensors.TryGetValue(prefix + name, out var saved))
                 throw new InvalidDataException($"{path} has no tensor '{prefix + name}': the checkpoint is from a different configuration");
@@ -185,6 +185,29 @@ public sealed class DiffusionTrainer<TBatch> : IDisposable
                     $"{path}: '{prefix + name}' has shape [{string.Join(", ", saved.shape)}] but the model expects [{string.Join(", ", t.shape)}]: the checkpoint is from a different configuration");
             t.copy_(saved);
         }
+    }
+
+    /// <summary>
+    /// The module's state with each tensor once. TorchSharp registers a submodule under every field that holds
+    /// it, so a module that also exposes reference names (diffusion_policy's <c>down_modules.0.0.blocks.0...</c>)
+    /// lists the same storage under several names. We keep one name per storage, preferring the name with the
+    /// fewest private (<c>_field</c>) segments, i.e. the reference name; order follows the state dict.
+    /// </summary>
+    public static IReadOnlyList<(string Name, Tensor Tensor)> UniqueStateDict(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        static int Private(string name) => name.Split('.').Count(s => s.StartsWith('_'));
+        var best = new Dictionary<(long, string), (int Order, string Name, Tensor Tensor)>();
+        // Aliases are the same Parameter/buffer object, so its native handle identifies the storage.
+        int order = 0;
+        foreach (var (name, t) in module.state_dict())
+        {
+            var key = (t.Handle.ToInt64(), string.Join("x", t.shape));
+            if (!best.TryGetValue(key, out var seen)) best[key] = (order, name, t);
+            else if (Private(name) < Private(seen.Name)) best[key] = (seen.Order, name, t);
+            order++;
+        }
+        return best.Values.OrderBy(v => v.Order).Select(v => (v.Name, v.Tensor)).ToList();
     }
 
     /// <inheritdoc />
