@@ -76,10 +76,20 @@ public sealed class TelemetryRecorderTests
     {
         var endpoint = Loopback.FreeTcpEndpoint();
         using var recorder = new TelemetryRecorder(endpoint, bind: true);
-        using (var raw = new NetMQ.Sockets.PublisherSocket())
+        using (var raw = new NetMQ.Sockets.XPublisherSocket())
         {
             raw.Connect(endpoint);
-            await Task.Delay(300);   // slow joiner: let the subscription reach the raw PUB
+            // Slow joiner: wait until the recorder's subscription has reached this socket (an XPUB sees it).
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            var topics = new HashSet<string>();
+            while (!(topics.Contains("obs") && topics.Contains("executed")))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the recorder subscribed only to [{string.Join(", ", topics)}]");
+                if (raw.TryReceiveFrameBytes(TimeSpan.Zero, out var sub) && sub.Length > 0 && sub[0] == 1)
+                    topics.Add(System.Text.Encoding.UTF8.GetString(sub, 1, sub.Length - 1));
+                else
+                    await Task.Delay(5);
+            }
             raw.SendMoreFrame("obs").SendFrame([0xC1, 0x00]);          // not MessagePack (0xC1 is never used)
             raw.SendMoreFrame("executed").SendFrame(MessagePack.MessagePackSerializer.Serialize(new Dictionary<string, object> { ["v"] = 9 }));
         }
@@ -94,7 +104,9 @@ public sealed class TelemetryRecorderTests
     [Fact]
     public void Publisher_WithoutSubscriber_WaitTimesOutAndSendsDoNotBlock()
     {
-        using var pub = new RobotTelemetryPublisher(Loopback.FreeTcpEndpoint());
+        // The publisher binds a port of its own that nobody subscribes to. (Connecting to a "free" port raced with
+        // the Kestrel servers of parallel tests: a ZeroMQ socket reconnecting to a non-ZeroMQ peer never went quiet.)
+        using var pub = new RobotTelemetryPublisher("tcp://127.0.0.1:*", bind: true);
         Assert.False(pub.WaitForSubscriber(TimeSpan.FromMilliseconds(200)));
         var watch = System.Diagnostics.Stopwatch.StartNew();
         for (int i = 0; i < 5000; i++) pub.Publish(new ExecutedTelemetry("s", i, 0, [1f, 2f], -1, null));

@@ -49,7 +49,16 @@ public sealed class RobotTelemetryPublisher : IDisposable
             {
                 var left = deadline - DateTime.UtcNow;
                 if (left <= TimeSpan.Zero) return false;
-                if (_socket.TryReceiveFrameBytes(left, out var frame) && frame.Length > 0 && frame[0] == 1) _subscribed = true;
+                // Non-blocking polls against a wall-clock deadline: NetMQ 4.0.4.5's timed receive on an XPUB socket
+                // with no peer was seen to spin forever inside Mailbox.TryRecv (a hung test host, caught in a dump).
+                if (_socket.TryReceiveFrameBytes(TimeSpan.Zero, out var frame))
+                {
+                    if (frame.Length > 0 && frame[0] == 1) _subscribed = true;
+                }
+                else
+                {
+                    Thread.Sleep(left < TimeSpan.FromMilliseconds(5) ? left : TimeSpan.FromMilliseconds(5));
+                }
             }
             return true;
         }
@@ -68,11 +77,11 @@ public sealed class RobotTelemetryPublisher : IDisposable
             // Drain subscription frames so XPUB's inbound queue never fills.
             while (_socket.TryReceiveFrameBytes(TimeSpan.Zero, out var frame))
                 if (frame.Length > 0 && frame[0] == 1) _subscribed = true;
-            if (_socket.TrySendFrame(TimeSpan.Zero, topic, more: true))
-            {
-                _socket.SendFrame(payload);
-                Interlocked.Increment(ref _sent);
-            }
+            // Both frames in one non-blocking call: a full pipe drops the whole message, never half of it.
+            var message = new NetMQMessage(2);
+            message.Append(topic);
+            message.Append(payload);
+            if (_socket.TrySendMultipartMessage(TimeSpan.Zero, message)) Interlocked.Increment(ref _sent);
         }
     }
 

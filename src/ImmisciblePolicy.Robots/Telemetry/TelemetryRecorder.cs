@@ -113,7 +113,13 @@ public sealed class TelemetryRecorder : IDisposable
             while (!_stop.IsCancellationRequested)
             {
                 frames.Clear();
-                if (!socket.TryReceiveMultipartBytes(TimeSpan.FromMilliseconds(100), ref frames, 2)) continue;
+                // Non-blocking poll + short sleep: NetMQ 4.0.4.5's timed receive was seen to spin forever on a
+                // socket without peers (see RobotTelemetryPublisher.WaitForSubscriber).
+                if (!socket.TryReceiveMultipartBytes(TimeSpan.Zero, ref frames, 2))
+                {
+                    Thread.Sleep(2);
+                    continue;
+                }
                 Handle(frames);
             }
         }
