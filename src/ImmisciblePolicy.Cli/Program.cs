@@ -15,6 +15,7 @@ public static class Program
             TrainCommand.Create(),
             EvalCommand.Create(),
             DemoCommand.Create(),
+            ImageCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
