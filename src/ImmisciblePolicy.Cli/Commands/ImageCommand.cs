@@ -66,7 +66,7 @@ internal static class ImageCommand
         var lr = new Option<double>("--lr") { Description = "peak learning rate", DefaultValueFactory = _ => defaults.Trainer.Optimizer.LearningRate };
         var warmup = new Option<long>("--lr-warmup") { Description = "learning-rate warm-up steps", DefaultValueFactory = _ => defaults.Trainer.Optimizer.WarmupSteps };
         var seed = SeedOption();
-        var objective = new Option<DiffusionObjective>("--objective") { Description = "Ddpm (epsilon) or FlowMatching (velocity)", DefaultValueFactory = _ => DiffusionObjective.Ddpm };
+        var objective = new Option<DiffusionObjective>("--objective") { Description = "Ddpm (epsilon) or FlowMatching (velocity)", DefaultValueFactory = _ => defaults.Objective };
         var widths = new Option<string>("--widths") { Description = "U-Net channels per level", DefaultValueFactory = _ => string.Join(",", defaults.Unet.Channels) };
         var noAttention = new Option<bool>("--no-attention") { Description = "drop the middle self-attention" };
         var method = CommonOptions.Method();

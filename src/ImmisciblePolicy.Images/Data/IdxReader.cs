@@ -64,13 +64,15 @@ public static class IdxReader
     private static int[] Header(string path, byte[] bytes, int magic, int rank)
     {
         int headerSize = 4 + 4 * rank;
-        if (bytes.Length < headerSize)
+        if (bytes.Length < 4)
             throw new InvalidDataException($"{path}: truncated header: {bytes.Length} bytes, expected at least {headerSize}");
         int found = BinaryPrimitives.ReadInt32BigEndian(bytes);
         if (found != magic)
             throw new InvalidDataException(
                 $"{path}: magic number 0x{found:X8}, expected 0x{magic:X8} ({(magic == ImagesMagic ? "images" : "labels")}); " +
                 (found == ImagesMagic || found == LabelsMagic ? "images and labels files are swapped?" : "not an IDX file"));
+        if (bytes.Length < headerSize)
+            throw new InvalidDataException($"{path}: truncated header: {bytes.Length} bytes, expected at least {headerSize}");
         var dims = new int[rank];
         for (int i = 0; i < rank; i++)
         {
