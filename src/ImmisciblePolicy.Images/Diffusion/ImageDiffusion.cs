@@ -22,7 +22,8 @@ public sealed class ImageDiffusion
 
     /// <param name="network">the denoiser (its config must match <paramref name="config"/>.Unet in shape).</param>
     /// <param name="config">run configuration.</param>
-    public ImageDiffusion(UNet2D network, ImageRunConfig config)
+    /// <param name="assigner">noise pairing; null builds the configured one with <see cref="NoiseAssigners.Create"/>.</param>
+    public ImageDiffusion(UNet2D network, ImageRunConfig config, INoiseAssigner? assigner = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(config);
@@ -32,7 +33,7 @@ public sealed class ImageDiffusion
         _ddpm = new DdpmScheduler(config.EffectiveSchedule);
         _flow = new FlowMatching(config.Flow);
         _scaling = DataScaling.FromConfig(config.Noise);
-        Assigner = NoiseAssigners.Create(config.Noise);
+        Assigner = assigner ?? NoiseAssigners.Create(config.Noise);
     }
 
     /// <summary>The denoiser.</summary>
@@ -87,7 +88,7 @@ public sealed class ImageDiffusion
     }
 
     /// <summary>
-    /// Draws <paramref name="count"/> images (B, C, S, S) in [-1, 1], class-conditional when
+    /// Draws <paramref name="count"/> images (B, C, S, S) in [-1, 1] (unbounded latents when ClampSamples is off), class-conditional when
     /// <paramref name="labels"/> (B) is given. Run under inference_mode.
     /// </summary>
     public Tensor Sample(int count, Tensor? labels, SamplingOptions options, Generator generator)
@@ -142,7 +143,7 @@ public sealed class ImageDiffusion
             ? DenoiseFlow(model, data, regenerate, strength, shape, kind, options.Steps, generator)
             : DenoiseDiscrete(model, data, regenerate, strength, shape, kind, options, generator);
         if (!_scaling.IsIdentity) result = _scaling.Unscale(result);
-        return result.clamp(-1, 1).MoveToOuterDisposeScope();
+        return (Config.ClampSamples ? result.clamp(-1, 1) : result).MoveToOuterDisposeScope();
     }
 
     private Tensor DenoiseDiscrete(Func<Tensor, Tensor, Tensor> model, Tensor? data, Tensor? regenerate, double strength,

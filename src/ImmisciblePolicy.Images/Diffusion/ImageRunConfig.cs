@@ -57,6 +57,9 @@ public sealed record ImageRunConfig
         Optimizer = new OptimizerConfig { LearningRate = 5e-4, WarmupSteps = 200 },
     };
 
+    /// <summary>Clamp samples to [-1, 1]. Default true (pixels); latent diffusion turns it off (latents are unbounded).</summary>
+    public bool ClampSamples { get; init; } = true;
+
     /// <summary>The DDPM schedule with clip range = data scale (x0 of scaled data lives in [-s, s], not [-1, 1]).</summary>
     [JsonIgnore]
     public DiffusionScheduleConfig EffectiveSchedule => Schedule with { ClipSampleRange = Schedule.ClipSampleRange * Noise.DataScale };

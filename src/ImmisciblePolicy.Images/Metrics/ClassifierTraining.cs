@@ -6,11 +6,11 @@ using static TorchSharp.torch;
 
 namespace ImmisciblePolicy.Images.Metrics;
 
-/// <summary>Settings of the metric classifier's training. Defaults reach ~91% on Fashion-MNIST in about a minute of CPU.</summary>
+/// <summary>Settings of the metric classifier's training. Defaults aim at >= 90% test accuracy on Fashion-MNIST in a few CPU minutes.</summary>
 public sealed record ClassifierConfig
 {
-    /// <summary>Passes over the training set. Default 2 (accuracy plateaus near 91% after 2-3 epochs for this CNN).</summary>
-    public int Epochs { get; init; } = 2;
+    /// <summary>Passes over the training set. Default 4: 2 epochs measured 88.8% test accuracy, short of the 90% target.</summary>
+    public int Epochs { get; init; } = 4;
 
     /// <summary>Batch size. Default 128.</summary>
     public int BatchSize { get; init; } = 128;
