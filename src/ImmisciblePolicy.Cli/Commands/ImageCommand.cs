@@ -9,6 +9,7 @@ using ImmisciblePolicy.Core.Torch;
 using ImmisciblePolicy.Core.Training;
 using ImmisciblePolicy.Images.Data;
 using ImmisciblePolicy.Images.Diffusion;
+using ImmisciblePolicy.Images.Latent;
 using ImmisciblePolicy.Images.Metrics;
 using ImmisciblePolicy.Images.Networks;
 using ImmisciblePolicy.Images.Output;
@@ -80,10 +81,12 @@ internal static class ImageCommand
         var grid = new Option<int>("--grid") { Description = "samples in the final PNG grid (0 = none)", DefaultValueFactory = _ => 100 };
         var threads = CommonOptions.Threads();
         var noResume = new Option<bool>("--no-resume") { Description = "start over even if --out holds a checkpoint" };
+        var latent = new Option<bool>("--latent") { Description = "latent diffusion: train an autoencoder, then diffuse (and pair noise) in its latent space" };
+        var aeSteps = new Option<int>("--autoencoder-steps") { Description = "autoencoder training steps (--latent)", DefaultValueFactory = _ => new AutoencoderConfig().Steps };
         var cmd = new Command("train", "Train an image diffusion model (UNet2D) with immiscible noise pairing.")
         {
             data, size, channels, output, steps, batch, lr, warmup, seed, objective, widths, noAttention, method, k, scale, noiseWarmup, poolTo,
-            dropout, subset, ckptEvery, grid, threads, noResume,
+            dropout, subset, ckptEvery, grid, threads, noResume, latent, aeSteps,
         };
         cmd.SetAction(p =>
         {
@@ -107,6 +110,7 @@ internal static class ImageCommand
                 },
             };
             var dir = p.GetValue(output)!;
+            if (p.GetValue(latent)) return TrainLatent(config, dataset, dir, p.GetValue(aeSteps), p.GetValue(grid));
             var noise = NoiseAssigners.Create(config.Noise).Name;
             Console.WriteLine($"Training image {config.Objective} model on {dataset.Count} images {dataset.Channels}x{dataset.Height}x{dataset.Width}" +
                               $"{(dataset.NumClasses > 0 ? $", {dataset.NumClasses} classes" : "")}: {config.Trainer.Steps} steps, batch {config.Trainer.BatchSize}, " +
@@ -152,6 +156,26 @@ internal static class ImageCommand
         return cmd;
     }
 
+    /// <summary>Autoencoder, then latent diffusion with the noise pairing applied to latents; samples.png and loss.png.</summary>
+    private static int TrainLatent(ImageRunConfig imageConfig, ImageDataset dataset, string dir, int autoencoderSteps, int gridCount)
+    {
+        var aeConfig = new AutoencoderConfig { Channels = dataset.Channels, Steps = autoencoderSteps };
+        Console.WriteLine($"Training autoencoder {dataset.Channels}x{dataset.Height}x{dataset.Width} -> {aeConfig.LatentChannels}x{dataset.Height / 4}x{dataset.Width / 4} for {aeConfig.Steps} steps ...");
+        var autoencoder = LatentDiffusion.TrainAutoencoder(dataset, aeConfig, imageConfig.Trainer.Seed,
+            (step, loss) => Console.WriteLine($"  autoencoder step {step,5}/{aeConfig.Steps}  reconstruction MSE {loss:F5}"));
+        double latentScale = LatentDiffusion.FitLatentScale(autoencoder, dataset);
+        var config = LatentDiffusion.LatentRunConfig(imageConfig, aeConfig, dataset);
+        Console.WriteLine($"Latent scale {latentScale:F4}; training latent {config.Objective} model, noise {NoiseAssigners.Create(config.Noise).Name} on latents -> {dir}");
+        var watch = Stopwatch.StartNew();
+        var model = LatentDiffusion.Train(config, autoencoder, latentScale, dataset, dir, progress =>
+            Console.WriteLine($"  step {progress.Step,6}/{progress.TotalSteps}  loss {progress.Loss:F5}  {progress.StepsPerSecond:F2} steps/s  ETA {CommonOptions.Clock(progress.Eta)}"));
+        LatentCheckpoint.SaveAutoencoder(dir, autoencoder, latentScale);
+        Console.WriteLine($"Training finished in {CommonOptions.Clock(watch.Elapsed)}.");
+        if (gridCount > 0) WriteSampleGrid(model, Path.Combine(dir, "samples.png"), gridCount, new SamplingOptions(), config.Trainer.Seed);
+        model.Diffusion.Network.Dispose();
+        return 0;
+    }
+
     private static Command Sample()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "image checkpoint directory", Required = true };
@@ -168,12 +192,22 @@ internal static class ImageCommand
         cmd.SetAction(p =>
         {
             TorchRuntime.Configure(p.GetValue(threads));
-            var model = ImageCheckpoint.Load(p.GetValue(checkpoint)!);
+            var dir = p.GetValue(checkpoint)!;
             var sw = Stopwatch.StartNew();
             int n = p.GetValue(count);
-            WriteSampleGrid(model, p.GetValue(output)!, n, Options(p, kind, steps, eta, guidance), p.GetValue(seed), p.GetValue(label));
+            if (LatentCheckpoint.IsLatent(dir))
+            {
+                var latent = LatentCheckpoint.Load(dir);
+                WriteSampleGrid(latent, p.GetValue(output)!, n, Options(p, kind, steps, eta, guidance), p.GetValue(seed), p.GetValue(label));
+                latent.Diffusion.Network.Dispose();
+            }
+            else
+            {
+                var model = ImageCheckpoint.Load(dir);
+                WriteSampleGrid(model, p.GetValue(output)!, n, Options(p, kind, steps, eta, guidance), p.GetValue(seed), p.GetValue(label));
+                model.Network.Dispose();
+            }
             Console.WriteLine($"Wrote {n} samples to {p.GetValue(output)} in {sw.Elapsed.TotalSeconds:F1} s ({sw.Elapsed.TotalMilliseconds / n:F0} ms per image).");
-            model.Network.Dispose();
             return 0;
         });
         return cmd;
@@ -307,17 +341,23 @@ internal static class ImageCommand
     private static string Row(string label, ImageEvaluationResult r) =>
         $"| {label} | {r.Samples} | {r.FrechetDistance:F3} | {(r.ClassAccuracy is double a ? a.ToString("P1", Inv) : "-")} | {r.SecondsPerImage:F3} |";
 
-    /// <summary>Samples <paramref name="count"/> images (cycling classes, or one class) and writes a 10-column grid.</summary>
-    private static void WriteSampleGrid(ImageDiffusion model, string path, int count, SamplingOptions options, long seed, int? label = null)
+    private static void WriteSampleGrid(ImageDiffusion model, string path, int count, SamplingOptions options, long seed, int? label = null) =>
+        WriteSampleGrid(model.Network.Config.NumClasses, (n, y, o, g) => model.Sample(n, y, o, g), path, count, options, seed, label);
+
+    private static void WriteSampleGrid(LatentDiffusion model, string path, int count, SamplingOptions options, long seed, int? label = null) =>
+        WriteSampleGrid(model.Diffusion.Network.Config.NumClasses, model.Sample, path, count, options, seed, label);
+
+    /// <summary>Samples <paramref name="count"/> images (cycling classes, or one class) and writes a grid, one class per column.</summary>
+    private static void WriteSampleGrid(int classes, Func<int, Tensor?, SamplingOptions, Generator, Tensor> sample, string path, int count,
+        SamplingOptions options, long seed, int? label)
     {
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
         using var generator = new Generator((ulong)seed);
-        int classes = model.Network.Config.NumClasses;
         if (label is int c && (c < 0 || c >= classes))
             throw new ArgumentOutOfRangeException("--class", c, $"--class must be in [0, {classes}) for this model; received {c}");
         var labels = classes > 0 ? tensor(Enumerable.Range(0, count).Select(i => (long)(label ?? i % classes)).ToArray()) : null; // (N)
-        var images = model.Sample(count, labels, options, generator); // (N, C, S, S)
+        var images = sample(count, labels, options, generator); // (N, C, S, S)
         int columns = classes > 0 && label is null ? classes : 10;
         ImagePng.WriteGrid(path, images, columns, scale: 2);
     }
