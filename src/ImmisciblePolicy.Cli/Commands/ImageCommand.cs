@@ -88,7 +88,7 @@ internal static class ImageCommand
             data, size, channels, output, steps, batch, lr, warmup, seed, objective, widths, noAttention, method, k, scale, noiseWarmup, poolTo,
             dropout, subset, ckptEvery, grid, threads, noResume, latent, aeSteps,
         };
-        cmd.SetAction(p =>
+        cmd.SetAction(p => Guarded(() =>
         {
             TorchRuntime.Configure(p.GetValue(threads));
             var dataset = LoadData(p.GetValue(data)!, DatasetSplit.Train, p.GetValue(size), p.GetValue(channels));
@@ -152,7 +152,7 @@ internal static class ImageCommand
                 $"| {summary.objective} | {noise} | {summary.steps} | {summary.batchSize} | {CommonOptions.Clock(elapsed)} | {summary.imagesPerSecond:F0} | {summary.finalLoss:F4} | {secondsPerImage:F3} |\n");
             model.Network.Dispose();
             return 0;
-        });
+        }));
         return cmd;
     }
 
@@ -189,7 +189,7 @@ internal static class ImageCommand
         var seed = SeedOption();
         var threads = CommonOptions.Threads();
         var cmd = new Command("sample", "Draw a PNG grid of samples from a checkpoint.") { checkpoint, output, count, label, kind, steps, eta, guidance, seed, threads };
-        cmd.SetAction(p =>
+        cmd.SetAction(p => Guarded(() =>
         {
             TorchRuntime.Configure(p.GetValue(threads));
             var dir = p.GetValue(checkpoint)!;
@@ -209,7 +209,7 @@ internal static class ImageCommand
             }
             Console.WriteLine($"Wrote {n} samples to {p.GetValue(output)} in {sw.Elapsed.TotalSeconds:F1} s ({sw.Elapsed.TotalMilliseconds / n:F0} ms per image).");
             return 0;
-        });
+        }));
         return cmd;
     }
 
@@ -231,7 +231,7 @@ internal static class ImageCommand
         {
             checkpoint, input, mask, strength, output, label, kind, steps, eta, guidance, seed, threads,
         };
-        cmd.SetAction(p =>
+        cmd.SetAction(p => Guarded(() =>
         {
             TorchRuntime.Configure(p.GetValue(threads));
             double s = p.GetValue(strength);
@@ -260,7 +260,7 @@ internal static class ImageCommand
             Console.WriteLine($"Wrote input | mask | output to {p.GetValue(output)}.");
             model.Network.Dispose();
             return 0;
-        });
+        }));
         return cmd;
     }
 
@@ -288,7 +288,7 @@ internal static class ImageCommand
         {
             checkpoint, data, size, channels, samples, classifierDir, baseline, output, kind, steps, eta, guidance, seed, threads,
         };
-        cmd.SetAction(p =>
+        cmd.SetAction(p => Guarded(() =>
         {
             TorchRuntime.Configure(p.GetValue(threads));
             var dir = p.GetValue(checkpoint)!;
@@ -330,8 +330,22 @@ internal static class ImageCommand
             Console.WriteLine($"Wrote {outDir}/eval.json, eval.md, samples.png");
             model.Network.Dispose();
             return 0;
-        });
+        }));
         return cmd;
+    }
+
+    /// <summary>Runs an action, turning bad input (arguments, files, data) into one "error:" line and exit code 2 instead of a stack trace.</summary>
+    private static int Guarded(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
     }
 
     private static void Print(string label, ImageEvaluationResult r) =>
