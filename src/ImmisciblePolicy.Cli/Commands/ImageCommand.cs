@@ -301,12 +301,15 @@ internal static class ImageCommand
             var (classifier, info) = ClassifierTraining.LoadOrTrain(p.GetValue(classifierDir)!, train, test, new ClassifierConfig(),
                 (epoch, loss) => Console.WriteLine($"  classifier epoch {epoch}: loss {loss:F4}"));
             Console.WriteLine($"  test accuracy {info.TestAccuracy:P2}");
-            var model = ImageCheckpoint.Load(dir);
+            LatentDiffusion? latent = LatentCheckpoint.IsLatent(dir) ? LatentCheckpoint.Load(dir) : null;
+            var model = latent?.Diffusion ?? ImageCheckpoint.Load(dir);
+            Func<int, Tensor?, SamplingOptions, Generator, Tensor> sampler = latent is null ? model.Sample : latent.Sample;
+            int classCount = model.Network.Config.NumClasses;
             var options = Options(p, kind, steps, eta, guidance);
             int n = p.GetValue(samples);
             long s = p.GetValue(seed);
             Console.WriteLine($"Sampling {n} images ({options.Kind?.ToString() ?? "default sampler"}, {options.Steps} steps, guidance {options.GuidanceScale.ToString(Inv)}) ...");
-            var result = ImageEvaluation.Evaluate(model, classifier, test, n, options, s, progress: CommonOptions.Counter("samples"));
+            var result = ImageEvaluation.Evaluate(sampler, classCount, classifier, test, n, options, s, progress: CommonOptions.Counter("samples"));
             Print("trained", result);
             ImageEvaluationResult? untrained = null;
             if (p.GetValue(baseline))
@@ -314,10 +317,14 @@ internal static class ImageCommand
                 torch.manual_seed(s + 1);
                 using var raw = new UNet2D(model.Config.Unet);
                 raw.eval();
-                untrained = ImageEvaluation.Evaluate(new ImageDiffusion(raw, model.Config), classifier, test, n, options, s);
+                var rawModel = new ImageDiffusion(raw, model.Config);
+                Func<int, Tensor?, SamplingOptions, Generator, Tensor> rawSampler = latent is null
+                    ? rawModel.Sample
+                    : new LatentDiffusion(latent.Autoencoder, rawModel, latent.LatentScale).Sample;
+                untrained = ImageEvaluation.Evaluate(rawSampler, classCount, classifier, test, n, options, s);
                 Print("untrained", untrained);
             }
-            WriteSampleGrid(model, Path.Combine(outDir, "samples.png"), 100, options, s);
+            WriteSampleGrid(classCount, sampler, Path.Combine(outDir, "samples.png"), 100, options, s, null);
             var report = new { checkpoint = dir, classifierTestAccuracy = info.TestAccuracy, options, trained = result, untrained };
             File.WriteAllText(Path.Combine(outDir, "eval.json"), JsonSerializer.Serialize(report, Indented));
             var md = new StringBuilder()

@@ -24,13 +24,24 @@ public static class ImageEvaluation
         SamplingOptions options, long seed, int batchSize = 100, Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        return Evaluate(model.Sample, model.Network.Config.NumClasses, classifier, reference, samples, options, seed, batchSize, progress);
+    }
+
+    /// <summary>
+    /// The same for any sampler (count, labels or null, options, generator) -> (B, C, S, S) images in [-1, 1], e.g. a
+    /// latent-diffusion model's decode-after-sample.
+    /// </summary>
+    public static ImageEvaluationResult Evaluate(Func<int, Tensor?, SamplingOptions, Generator, Tensor> sample, int classes,
+        FeatureClassifier classifier, ImageDataset reference, int samples, SamplingOptions options, long seed, int batchSize = 100,
+        Action<int, int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(reference);
         if (samples < 2) throw new ArgumentOutOfRangeException(nameof(samples), samples, "need at least 2 samples for a covariance");
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "must be at least 1");
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
-        int classes = model.Network.Config.NumClasses;
         var features = new List<Tensor>();
         int correct = 0;
         var watch = new Stopwatch();
@@ -40,7 +51,7 @@ public static class ImageEvaluation
             int n = Math.Min(batchSize, samples - start);
             var labels = classes > 0 ? tensor(Enumerable.Range(start, n).Select(i => (long)(i % classes)).ToArray()) : null; // (n)
             watch.Start();
-            var images = model.Sample(n, labels, options, generator); // (n, C, S, S)
+            var images = sample(n, labels, options, generator); // (n, C, S, S)
             watch.Stop();
             features.Add(classifier.Features(images));
             if (labels is not null) correct += (int)classifier.forward(images).argmax(1).eq(labels).sum().item<long>();

@@ -11,7 +11,7 @@ public sealed record UNet2DConfig
 
     /// <summary>
     /// Channels per resolution level; level i works at ImageSize / 2^i. Default 32, 64, 64: 28 -> 14 -> 7 with no
-    /// padding; about 1 M parameters, a few steps per second at batch 64 on one core (DDPM's CIFAR model is 128-512).
+    /// padding; 0.8 M parameters with 10 classes, about 1.3 steps per second at batch 64 on one core (DDPM's CIFAR model is 128-512).
     /// </summary>
     public IReadOnlyList<int> Channels { get; init; } = [32, 64, 64];
 
