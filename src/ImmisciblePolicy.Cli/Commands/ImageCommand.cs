@@ -277,6 +277,7 @@ internal static class ImageCommand
             DefaultValueFactory = _ => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "immiscible", "classifier"),
         };
         var baseline = new Option<bool>("--untrained-baseline") { Description = "also score an untrained network of the same configuration" };
+        var realBaseline = new Option<bool>("--real-baseline") { Description = "also score N real training images (the floor of the metric at this N)" };
         var output = new Option<string?>("--out") { Description = "where eval.json/md and samples.png go (default: <checkpoint>/eval)" };
         var kind = SamplerOption();
         var steps = StepsOption();
@@ -286,7 +287,7 @@ internal static class ImageCommand
         var threads = CommonOptions.Threads();
         var cmd = new Command("eval", "Fréchet distance (in a Fashion-MNIST CNN's feature space, not Inception FID) and class accuracy of samples.")
         {
-            checkpoint, data, size, channels, samples, classifierDir, baseline, output, kind, steps, eta, guidance, seed, threads,
+            checkpoint, data, size, channels, samples, classifierDir, baseline, realBaseline, output, kind, steps, eta, guidance, seed, threads,
         };
         cmd.SetAction(p => Guarded(() =>
         {
@@ -324,8 +325,16 @@ internal static class ImageCommand
                 untrained = ImageEvaluation.Evaluate(rawSampler, classCount, classifier, test, n, options, s);
                 Print("untrained", untrained);
             }
+            double? realFrechet = null;
+            if (p.GetValue(realBaseline))
+            {
+                using var realScope = NewDisposeScope();
+                var subset = train.Take(n);
+                realFrechet = FrechetDistance.Compute(ImageEvaluation.ReferenceFeatures(classifier, subset), ImageEvaluation.ReferenceFeatures(classifier, test));
+                Console.WriteLine($"  {subset.Count} real training images: Fréchet distance {realFrechet:F3}");
+            }
             WriteSampleGrid(classCount, sampler, Path.Combine(outDir, "samples.png"), 100, options, s, null);
-            var report = new { checkpoint = dir, classifierTestAccuracy = info.TestAccuracy, options, trained = result, untrained };
+            var report = new { checkpoint = dir, classifierTestAccuracy = info.TestAccuracy, options, trained = result, untrained, realTrainingImages = realFrechet };
             File.WriteAllText(Path.Combine(outDir, "eval.json"), JsonSerializer.Serialize(report, Indented));
             var md = new StringBuilder()
                 .AppendLine("# Image evaluation").AppendLine()
@@ -333,6 +342,7 @@ internal static class ImageCommand
                 .AppendLine("| model | samples | Fréchet distance | class accuracy | s / image |").AppendLine("|---|---|---|---|---|")
                 .AppendLine(Row("trained", result));
             if (untrained is not null) md.AppendLine(Row("untrained", untrained));
+            if (realFrechet is double rf) md.AppendLine($"| real training images | {n} | {rf:F3} | - | - |");
             File.WriteAllText(Path.Combine(outDir, "eval.md"), md.ToString());
             Console.WriteLine($"Wrote {outDir}/eval.json, eval.md, samples.png");
             model.Network.Dispose();
