@@ -70,8 +70,10 @@ public static class ImageTraining
         trainer.Run(progress: progress, checkpoint: _ => ImageCheckpoint.Save(checkpointDir, config, trainer),
             cancellationToken: cancellationToken);
         var history = trainer.History.ToList();
+        var trained = ImageCheckpoint.Load(checkpointDir);
         network.Dispose();
-        return (ImageCheckpoint.Load(checkpointDir), history);
+        ema.Dispose();
+        return (trained, history);
     }
 
     /// <summary><paramref name="batchSize"/> distinct indices in [0, count), by rejection (batches are far smaller than datasets).</summary>

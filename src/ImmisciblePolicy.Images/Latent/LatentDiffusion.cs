@@ -122,8 +122,9 @@ public sealed class LatentDiffusion
             },
             (_, random) => ImageTraining.DrawBatch(dataset.Count, latentConfig.Trainer.BatchSize, random));
         trainer.Run(progress: progress, checkpoint: _ => ImageCheckpoint.Save(checkpointDir, latentConfig, trainer));
-        network.Dispose();
         var trained = ImageCheckpoint.Load(checkpointDir);
+        network.Dispose();
+        ema.Dispose();
         return new LatentDiffusion(autoencoder, new ImageDiffusion(trained.Network, latentConfig, assigner), latentScale);
     }
 
