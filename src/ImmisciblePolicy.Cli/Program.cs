@@ -22,5 +22,6 @@ public static class Program
             HealthCommand.Create(),
             BenchAssignCommand.Create(),
             ServeCommand.Create(),
+            ImageCommand.Create(),
         };
 }
