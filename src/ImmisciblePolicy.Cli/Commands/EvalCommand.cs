@@ -16,8 +16,12 @@ internal static class EvalCommand
         var output = new Option<string?>("--out") { Description = "where eval.md/json and GIFs go (default: <checkpoint>/eval)" };
         var steps = new Option<int?>("--inference-steps") { Description = "override the checkpoint's denoising steps" };
         var random = new Option<bool>("--random-baseline") { Description = "also score a uniformly random planner" };
+        var episodewise = new Option<bool>("--episodewise")
+        {
+            Description = "plan each episode on its own with per-episode seeds (slower; reproduces `sim run` sync robots exactly)",
+        };
         var threads = CommonOptions.Threads();
-        var cmd = new Command("eval", "Score a policy checkpoint in closed loop.") { checkpoint, episodes, firstSeed, gifs, output, steps, random, threads };
+        var cmd = new Command("eval", "Score a policy checkpoint in closed loop.") { checkpoint, episodes, firstSeed, gifs, output, steps, random, episodewise, threads };
         cmd.SetAction((parse, ct) =>
         {
             TorchRuntime.Configure(parse.GetValue(threads));
@@ -26,7 +30,19 @@ internal static class EvalCommand
             using var policy = PolicyCheckpoint.Load(dir);
             IActionChunkPlanner planner = parse.GetValue(steps) is int n ? new StepOverride(policy, n) : policy;
             var config = new EvaluationConfig(parse.GetValue(episodes), parse.GetValue(firstSeed), GifEpisodes: parse.GetValue(gifs), GifDirectory: outDir);
-            PolicyWorkflow.Evaluate(planner, policy.Config.Task, config, outDir, $"{dir} (step {policy.Step})", ct);
+            if (parse.GetValue(episodewise))
+            {
+                var result = Robots.EpisodewiseEvaluation.Evaluate(planner, policy.Config.Task, config.Episodes, config.FirstSeed,
+                    CommonOptions.Counter("episodes"), ct);
+                var md = PolicyWorkflow.Markdown(result, $"{dir} (step {policy.Step}, episodewise)");
+                Console.WriteLine(md);
+                Directory.CreateDirectory(outDir);
+                PolicyWorkflow.AtomicWrite(Path.Combine(outDir, "eval-episodewise.md"), md);
+            }
+            else
+            {
+                PolicyWorkflow.Evaluate(planner, policy.Config.Task, config, outDir, $"{dir} (step {policy.Step})", ct);
+            }
             if (parse.GetValue(random))
                 PolicyWorkflow.Evaluate(new RandomPlanner(policy.Config.Policy.ActionSteps), policy.Config.Task, config with { GifEpisodes = 0 },
                     Path.Combine(outDir, "random"), "random baseline", ct);
