@@ -23,5 +23,6 @@ public static class Program
             BenchAssignCommand.Create(),
             ServeCommand.Create(),
             ImageCommand.Create(),
+            StudyCommand.Create(),
         };
 }

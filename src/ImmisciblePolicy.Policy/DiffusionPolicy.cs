@@ -91,7 +91,8 @@ public sealed class DiffusionPolicy
     /// <param name="obsWindow">normalised observations (B, To, Do).</param>
     /// <param name="numInferenceSteps">denoising steps, 1..T (100 = every DDPM step as published).</param>
     /// <param name="generator">source of the initial noise and of stochastic scheduler steps.</param>
-    public ActionPrediction PredictActionChunk(Tensor obsWindow, int numInferenceSteps, Generator? generator)
+    /// <param name="initialNoise">a_T (B, Tp, Da) to start from instead of a draw (the "bijective" check); null draws it.</param>
+    public ActionPrediction PredictActionChunk(Tensor obsWindow, int numInferenceSteps, Generator? generator, Tensor? initialNoise = null)
     {
         ArgumentNullException.ThrowIfNull(obsWindow);
         long b = CheckObs(obsWindow);
@@ -102,7 +103,9 @@ public sealed class DiffusionPolicy
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
         var globalCond = obsWindow.reshape(b, -1);                                               // (B, To Do)
-        var sample = randn([b, Config.Horizon, Config.ActionDim], dtype: float32,
+        if (initialNoise is not null)
+            CheckShape(initialNoise, nameof(initialNoise), b, Config.Horizon, Config.ActionDim, "(B, Tp, Da)");
+        var sample = initialNoise?.to(float32, obsWindow.device) ?? randn([b, Config.Horizon, Config.ActionDim], dtype: float32,
             device: obsWindow.device, generator: generator);                                     // a_T: (B, Tp, Da)
         foreach (long t in Scheduler.InferenceTimesteps(numInferenceSteps))
         {

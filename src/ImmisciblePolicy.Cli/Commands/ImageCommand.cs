@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using ImmisciblePolicy.Cli.Reports;
+using ImmisciblePolicy.Study;
 using ImmisciblePolicy.Core.Noise;
 using ImmisciblePolicy.Core.Torch;
 using ImmisciblePolicy.Core.Training;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using ImmisciblePolicy.Cli.Reports;
+using ImmisciblePolicy.Study;
 using ImmisciblePolicy.Core.Training;
 using ImmisciblePolicy.Policy.Data;
 using ImmisciblePolicy.Robotics;

@@ -98,6 +98,20 @@ public sealed class ImageDiffusion
     }
 
     /// <summary>
+    /// Denoises the given starting noise <paramref name="initialNoise"/> (B, C, S, S) instead of a fresh draw: with a
+    /// deterministic sampler (DDIM with eta 0, flow Euler/Heun) the sample is a function of the noise alone, which is
+    /// what the "bijective" check of Immiscible Diffusion perturbs. Run under inference_mode.
+    /// </summary>
+    public Tensor Sample(Tensor initialNoise, Tensor? labels, SamplingOptions options, Generator generator)
+    {
+        ArgumentNullException.ThrowIfNull(initialNoise);
+        int s = Network.Config.ImageSize, c = Network.Config.InChannels;
+        if (initialNoise.dim() != 4 || initialNoise.shape[1] != c || initialNoise.shape[2] != s || initialNoise.shape[3] != s)
+            throw new ArgumentException($"initialNoise must be (B, {c}, {s}, {s}) like the model; received [{string.Join(", ", initialNoise.shape)}]", nameof(initialNoise));
+        return Denoise(null, null, 1.0, (int)initialNoise.shape[0], labels, options, generator, initialNoise);
+    }
+
+    /// <summary>
     /// Edits <paramref name="image"/> (B, C, S, S) in [-1, 1]. Without a mask: SDEdit (Meng et al. 2022) - noise to
     /// time <paramref name="strength"/> and denoise. With a mask (B or 1, 1, S, S), 1 = regenerate, 0 = keep:
     /// in-painting / out-painting by replacing the kept region with the forward-noised original after every
@@ -118,7 +132,8 @@ public sealed class ImageDiffusion
         return Denoise(image, mask, strength, (int)image.shape[0], labels, options, generator);
     }
 
-    private Tensor Denoise(Tensor? known, Tensor? mask, double strength, int count, Tensor? labels, SamplingOptions options, Generator generator)
+    private Tensor Denoise(Tensor? known, Tensor? mask, double strength, int count, Tensor? labels, SamplingOptions options, Generator generator,
+        Tensor? initialNoise = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(generator);
@@ -140,21 +155,21 @@ public sealed class ImageDiffusion
         var regenerate = mask?.to_type(ScalarType.Float32); // (1|B, 1, S, S)
         Func<Tensor, Tensor, Tensor> model = (x, t) => Predict(x, t, labels, options.GuidanceScale);
         Tensor result = flow
-            ? DenoiseFlow(model, data, regenerate, strength, shape, kind, options.Steps, generator)
-            : DenoiseDiscrete(model, data, regenerate, strength, shape, kind, options, generator);
+            ? DenoiseFlow(model, data, regenerate, strength, shape, kind, options.Steps, generator, initialNoise)
+            : DenoiseDiscrete(model, data, regenerate, strength, shape, kind, options, generator, initialNoise);
         if (!_scaling.IsIdentity) result = _scaling.Unscale(result);
         return (Config.ClampSamples ? result.clamp(-1, 1) : result).MoveToOuterDisposeScope();
     }
 
     private Tensor DenoiseDiscrete(Func<Tensor, Tensor, Tensor> model, Tensor? data, Tensor? regenerate, double strength,
-        long[] shape, ImageSamplerKind kind, SamplingOptions options, Generator generator)
+        long[] shape, ImageSamplerKind kind, SamplingOptions options, Generator generator, Tensor? initialNoise)
     {
         IDiffusionScheduler scheduler = kind == ImageSamplerKind.Ddpm ? _ddpm : new DdimScheduler(Config.EffectiveSchedule, options.Eta);
         int n = Math.Min(options.Steps, scheduler.NumTrainTimesteps);
         var steps = scheduler.InferenceTimesteps(n);
         if (strength < 1) steps = steps.Where(t => t <= Math.Round(strength * (scheduler.NumTrainTimesteps - 1))).ToArray();
         if (steps.Length == 0) return data!.clone();
-        var x = randn(shape, generator: generator); // (B, C, S, S) = x_T
+        var x = initialNoise ?? randn(shape, generator: generator); // (B, C, S, S) = x_T
         if (data is not null && (strength < 1 || regenerate is not null))
             x = scheduler.AddNoise(data.expand(shape), x, full(new[] { shape[0] }, steps[0], dtype: ScalarType.Int64)); // SDEdit start x_{t0}
         long stride = scheduler.NumTrainTimesteps / n;
@@ -178,9 +193,9 @@ public sealed class ImageDiffusion
     }
 
     private Tensor DenoiseFlow(Func<Tensor, Tensor, Tensor> model, Tensor? data, Tensor? regenerate, double strength,
-        long[] shape, ImageSamplerKind kind, int steps, Generator generator)
+        long[] shape, ImageSamplerKind kind, int steps, Generator generator, Tensor? initialNoise)
     {
-        var noise = randn(shape, generator: generator); // (B, C, S, S) = x(1)
+        var noise = initialNoise ?? randn(shape, generator: generator); // (B, C, S, S) = x(1)
         Tensor Velocity(Tensor x, Tensor t) => model(x, t.mul(FlowTimeScale));
         var solver = kind == ImageSamplerKind.FlowHeun ? FlowOdeSolver.Heun : FlowOdeSolver.Euler;
         if (data is null) return _flow.Sample(Velocity, noise, steps, solver); // plain generation: the core's solver

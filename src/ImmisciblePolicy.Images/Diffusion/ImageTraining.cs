@@ -31,10 +31,12 @@ public static class ImageTraining
 
     /// <summary>
     /// Trains (or resumes, when <paramref name="checkpointDir"/> holds a checkpoint of the same config) and returns
-    /// the EMA model together with the loss history.
+    /// the EMA model together with the loss history. <paramref name="onCheckpoint"/> runs after each checkpoint is
+    /// written (step, directory), e.g. to score it during training.
     /// </summary>
     public static (ImageDiffusion Model, IReadOnlyList<(long Step, double Loss)> History) Train(ImageRunConfig config, ImageDataset dataset,
-        string checkpointDir, Action<TrainingProgress>? progress = null, bool resume = true, CancellationToken cancellationToken = default)
+        string checkpointDir, Action<TrainingProgress>? progress = null, bool resume = true, CancellationToken cancellationToken = default,
+        Action<long, string>? onCheckpoint = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentException.ThrowIfNullOrWhiteSpace(checkpointDir);
@@ -67,8 +69,11 @@ public static class ImageTraining
                     $"{checkpointDir} holds a checkpoint of a different configuration; pass another --out or delete it to start over");
             trainer.LoadState(existing);
         }
-        trainer.Run(progress: progress, checkpoint: _ => ImageCheckpoint.Save(checkpointDir, config, trainer),
-            cancellationToken: cancellationToken);
+        trainer.Run(progress: progress, checkpoint: step =>
+        {
+            ImageCheckpoint.Save(checkpointDir, config, trainer);
+            onCheckpoint?.Invoke(step, checkpointDir);
+        }, cancellationToken: cancellationToken);
         var history = trainer.History.ToList();
         var trained = ImageCheckpoint.Load(checkpointDir);
         network.Dispose();
@@ -77,7 +82,7 @@ public static class ImageTraining
     }
 
     /// <summary><paramref name="batchSize"/> distinct indices in [0, count), by rejection (batches are far smaller than datasets).</summary>
-    internal static int[] DrawBatch(int count, int batchSize, Random random)
+    public static int[] DrawBatch(int count, int batchSize, Random random)
     {
         var chosen = new HashSet<int>();
         var batch = new int[batchSize];

@@ -28,6 +28,18 @@ public static class LatentCheckpoint
         File.WriteAllText(Path.Combine(directory, InfoFile), JsonSerializer.Serialize(new LatentInfo(autoencoder.Config, latentScale)));
     }
 
+    /// <summary>Loads the autoencoder and latent scale written by <see cref="SaveAutoencoder"/> in <paramref name="directory"/>.</summary>
+    public static (ConvAutoencoder Autoencoder, double LatentScale) LoadAutoencoder(string directory)
+    {
+        var infoPath = Path.Combine(directory, InfoFile);
+        if (!File.Exists(infoPath)) throw new InvalidDataException($"{directory} holds no autoencoder: {InfoFile} is missing");
+        var info = JsonSerializer.Deserialize<LatentInfo>(File.ReadAllText(infoPath)) ?? throw new InvalidDataException($"{infoPath} is empty");
+        var autoencoder = new ConvAutoencoder(info.Autoencoder);
+        DiffusionTrainer<object>.LoadWeights(Path.Combine(directory, WeightsFile), "", autoencoder);
+        autoencoder.eval();
+        return (autoencoder, info.LatentScale);
+    }
+
     /// <summary>Loads the autoencoder, the EMA latent model and the scale.</summary>
     public static LatentDiffusion Load(string directory)
     {

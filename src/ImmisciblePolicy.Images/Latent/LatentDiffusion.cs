@@ -102,7 +102,8 @@ public sealed class LatentDiffusion
     /// <paramref name="checkpointDir"/>); <paramref name="assigner"/> overrides the configured noise pairing (tests).
     /// </summary>
     public static LatentDiffusion Train(ImageRunConfig latentConfig, ConvAutoencoder autoencoder, double latentScale, ImageDataset dataset,
-        string checkpointDir, Action<TrainingProgress>? progress = null, INoiseAssigner? assigner = null)
+        string checkpointDir, Action<TrainingProgress>? progress = null, INoiseAssigner? assigner = null,
+        Action<long, string>? onCheckpoint = null, bool resume = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(latentConfig);
         ArgumentNullException.ThrowIfNull(autoencoder);
@@ -121,7 +122,18 @@ public sealed class LatentDiffusion
                 return diffusion.ComputeLoss((UNet2D)net, z, conditional ? dataset.LabelTensor(indices) : null, generator, step);
             },
             (_, random) => ImageTraining.DrawBatch(dataset.Count, latentConfig.Trainer.BatchSize, random));
-        trainer.Run(progress: progress, checkpoint: _ => ImageCheckpoint.Save(checkpointDir, latentConfig, trainer));
+        var existing = resume ? CheckpointDirectory.Resolve(checkpointDir) : null;
+        if (existing is not null && File.Exists(Path.Combine(existing, "training_state.json")))
+        {
+            if (ImageCheckpoint.ReadConfig(existing).ToJson() != latentConfig.ToJson())
+                throw new InvalidOperationException($"{checkpointDir} holds a checkpoint of a different configuration; delete it to start over");
+            trainer.LoadState(existing);
+        }
+        trainer.Run(progress: progress, checkpoint: step =>
+        {
+            ImageCheckpoint.Save(checkpointDir, latentConfig, trainer);
+            onCheckpoint?.Invoke(step, checkpointDir);
+        }, cancellationToken: cancellationToken);
         var trained = ImageCheckpoint.Load(checkpointDir);
         network.Dispose();
         ema.Dispose();
@@ -134,6 +146,15 @@ public sealed class LatentDiffusion
         using var scope = NewDisposeScope();
         using var mode = no_grad();
         var z = Diffusion.Sample(count, labels, options, generator); // (B, Cz, s, s) scaled latents
+        return Autoencoder.Decode(z.div(LatentScale)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Denoises the given latent noise (B, Cz, s, s) (deterministic samplers: a function of the noise) and decodes it.</summary>
+    public Tensor Sample(Tensor initialLatentNoise, Tensor? labels, SamplingOptions options, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        using var mode = no_grad();
+        var z = Diffusion.Sample(initialLatentNoise, labels, options, generator); // (B, Cz, s, s) scaled latents
         return Autoencoder.Decode(z.div(LatentScale)).MoveToOuterDisposeScope();
     }
 }

@@ -1,16 +1,16 @@
 using SkiaSharp;
 
-namespace ImmisciblePolicy.Cli.Reports;
+namespace ImmisciblePolicy.Study;
 
 /// <summary>A minimal line chart written as PNG (loss curves, scores over training), drawn with SkiaSharp.</summary>
-internal static class LineChart
+public static class LineChart
 {
     /// <summary>Plots each series (name, points) on shared axes; <paramref name="logY"/> uses log10 of y.</summary>
     public static void WritePng(string path, string title, string xLabel, string yLabel,
         IReadOnlyList<(string Name, IReadOnlyList<(double X, double Y)> Points)> series, bool logY = false)
     {
         const int W = 800, H = 480, L = 70, R = 20, T = 40, B = 50;
-        var colors = new[] { SKColors.SteelBlue, SKColors.OrangeRed, SKColors.SeaGreen, SKColors.MediumPurple, SKColors.Goldenrod };
+        var colors = new[] { SKColors.Black, SKColors.SteelBlue, SKColors.OrangeRed, SKColors.SeaGreen, SKColors.MediumPurple, SKColors.Goldenrod, SKColors.DeepPink, SKColors.Teal };
         double Y(double y) => logY ? Math.Log10(Math.Max(y, 1e-12)) : y;
         var all = series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.Y)).ToList();
         if (all.Count == 0) return;

@@ -1,0 +1,45 @@
+using ImmisciblePolicy.Core.Noise;
+
+namespace ImmisciblePolicy.Study;
+
+/// <summary>
+/// One arm of the study: a noise pairing. Everything else in a cell (data, network, seed, budget, sampler) is the
+/// same for every method, so a difference between two methods of the same seed is the pairing's alone.
+/// </summary>
+/// <param name="Id">short name used in cell ids and tables ("vanilla", "knn4", ...).</param>
+/// <param name="Label">what the tables print.</param>
+/// <param name="Noise">the pairing configuration handed to the trainer.</param>
+public sealed record StudyMethod(string Id, string Label, NoiseAssignmentConfig Noise)
+{
+    /// <summary>True for the baseline every other method is compared against.</summary>
+    public bool IsVanilla => Noise.Method == NoiseAssignmentMethod.Vanilla && Noise.DataScale == 1.0;
+}
+
+/// <summary>The methods of the study (Immiscible Diffusion's family), in table order.</summary>
+public static class StudyMethods
+{
+    /// <summary>Plain diffusion: every sample gets an independent N(0, I) noise.</summary>
+    public static StudyMethod Vanilla { get; } = new("vanilla", "vanilla", new NoiseAssignmentConfig());
+
+    /// <summary>Exact linear assignment over the batch (Immiscible Diffusion, 2024).</summary>
+    public static StudyMethod LinearAssignment { get; } =
+        new("la", "linear assignment", new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.LinearAssignment });
+
+    /// <summary>KNN noise selection, nearest of k candidates per sample (Improved Immiscible Diffusion, 2025).</summary>
+    public static StudyMethod Knn(int k) => new($"knn{k}", $"KNN k={k}", new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.Knn, K = k });
+
+    /// <summary>Data scaling s = 2 alone: train on 2 x0 with vanilla noise (the paper's larger-data-scale variant).</summary>
+    public static StudyMethod Scale2 { get; } = new("ds2", "data scale 2", new NoiseAssignmentConfig { DataScale = 2.0 });
+
+    /// <summary>Data scaling s = 2 together with KNN k = 4.</summary>
+    public static StudyMethod Scale2Knn4 { get; } =
+        new("ds2-knn4", "data scale 2 + KNN k=4", new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.Knn, K = 4, DataScale = 2.0 });
+
+    /// <summary>All seven methods of the issue: vanilla, LA, KNN k = 2/4/8, data scaling alone and with KNN.</summary>
+    public static IReadOnlyList<StudyMethod> All { get; } = [Vanilla, LinearAssignment, Knn(2), Knn(4), Knn(8), Scale2, Scale2Knn4];
+
+    /// <summary>The method with id <paramref name="id"/>; the error lists the known ids.</summary>
+    public static StudyMethod Parse(string id) =>
+        All.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"unknown method '{id}': expected one of {string.Join(", ", All.Select(m => m.Id))}", nameof(id));
+}
