@@ -22,7 +22,11 @@ RUN dotnet publish src/ImmisciblePolicy.Cli/ImmisciblePolicy.Cli.csproj -c Relea
 
 # The CLI hosts the server for `demo`, so it needs the ASP.NET runtime too.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
-RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*
+# Fashion-MNIST (Debian's dataset-fashion-mnist) feeds the image cells of `immiscible study`; where the base image's
+# distribution lacks the package, mount the IDX files and pass `--data`.
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+    && (apt-get install -y --no-install-recommends dataset-fashion-mnist || echo "dataset-fashion-mnist unavailable: pass --data") \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
 # Datasets, checkpoints and recordings are written under /data (mount a volume).

@@ -105,9 +105,11 @@ public sealed class DeploymentManifestTests
     {
         var docs = Directory.GetFiles(Path.Combine(Docker, "k8s"), "*.yaml").SelectMany(Documents).ToList();
         Dictionary<object, object> Kind(string kind) => Assert.Single(docs, d => (string)d["kind"] == kind);
+        Dictionary<object, object> Named(string kind, string name) =>
+            Assert.Single(docs, d => (string)d["kind"] == kind && (string)At(d, "metadata", "name") == name);
         var deployment = Kind("Deployment");
         var service = Kind("Service");
-        var pvc = Kind("PersistentVolumeClaim");
+        var pvc = Named("PersistentVolumeClaim", "immiscible-policies");
         var config = Kind("ConfigMap");
 
         var labels = Map(At(deployment, "spec", "template", "metadata", "labels"), "pod labels");
@@ -132,9 +134,35 @@ public sealed class DeploymentManifestTests
         var args = Strings(container["args"]).Select(a => a.StartsWith("$(", StringComparison.Ordinal) ? (string)data[a[2..^1]] : a).ToArray();
         AssertParses(["serve", .. args]);
 
-        var job = Kind("Job");
+        var job = Named("Job", "immiscible-robots");
         var jobArgs = Strings(At(((List<object>)At(job, "spec", "template", "spec", "containers"))[0], "args"));
         AssertParses(jobArgs);
         Assert.StartsWith("dns:///", jobArgs[Array.IndexOf(jobArgs, "--server") + 1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Kubernetes_StudyIndexedJob_RunsOneCellPerIndexOfTheFullPreset()
+    {
+        var docs = Directory.GetFiles(Path.Combine(Docker, "k8s"), "*.yaml").SelectMany(Documents).ToList();
+        var job = Assert.Single(docs, d => (string)d["kind"] == "Job" && (string)At(d, "metadata", "name") == "immiscible-study");
+        var pvc = Assert.Single(docs, d => (string)d["kind"] == "PersistentVolumeClaim" && (string)At(d, "metadata", "name") == "immiscible-study");
+        Assert.Equal("Indexed", At(job, "spec", "completionMode"));
+        var container = Map(((List<object>)At(job, "spec", "template", "spec", "containers"))[0], "container");
+        var args = Strings(container["args"]);
+        AssertParses(args);
+        Assert.Equal(["study", "cell"], args.Take(2));
+        // The index comes from JOB_COMPLETION_INDEX: no --index/--cell-id may pin every pod to one cell.
+        Assert.DoesNotContain("--index", args);
+        Assert.DoesNotContain("--cell-id", args);
+        var preset = ImmisciblePolicy.Study.StudyPresets.Parse(args[Array.IndexOf(args, "--preset") + 1]);
+        Assert.Equal(preset.Cells().Count.ToString(System.Globalization.CultureInfo.InvariantCulture), At(job, "spec", "completions"));
+        // Cells write under --out, which must be the mounted shared volume (retries resume from it).
+        var output = args[Array.IndexOf(args, "--out") + 1];
+        var mount = Map(((List<object>)container["volumeMounts"])[0], "mount");
+        Assert.Equal(output, mount["mountPath"]);
+        var volume = Map(((List<object>)At(job, "spec", "template", "spec", "volumes"))[0], "volume");
+        Assert.Equal(mount["name"], volume["name"]);
+        Assert.Equal(At(pvc, "metadata", "name"), At(volume, "persistentVolumeClaim", "claimName"));
+        Assert.Contains("ReadWriteMany", Strings(At(pvc, "spec", "accessModes")));
     }
 }
