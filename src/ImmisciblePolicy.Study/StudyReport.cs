@@ -139,6 +139,18 @@ public static class StudyReport
         md.AppendLine("`*`: the 95 % interval of the paired difference excludes zero. Steps to vanilla's best use the mean curve over seeds; " +
                       "\"per seed\" gives each seed's own first step at vanilla's best mean. Train time includes the noise assignment (scoring excluded).");
         md.AppendLine();
+        // The mean curves as numbers, for reading the plots exactly (the endpoints above summarise them).
+        var steps = methods.SelectMany(m => m.MeanCurve.Select(p => p.Step)).Distinct().Order().ToList();
+        md.AppendLine("Mean over seeds at each scored step:");
+        md.AppendLine();
+        md.AppendLine("| method | " + string.Join(" | ", steps) + " |");
+        md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---|", steps.Count)));
+        foreach (var m in methods)
+        {
+            var cellsOfRow = steps.Select(s => m.MeanCurve.Where(p => p.Step == s).Select(p => p.Mean.ToString(f, Inv)).DefaultIfEmpty("–").First());
+            md.AppendLine("| " + m.Label + " | " + string.Join(" | ", cellsOfRow) + " |");
+        }
+        md.AppendLine();
         var stepSeries = methods.Select(m => (m.Label, (IReadOnlyList<(double X, double Y)>)m.MeanCurve.Select(p => ((double)p.Step, p.Mean)).ToList())).ToList();
         var timeSeries = methods.Select(m => (m.Label, (IReadOnlyList<(double X, double Y)>)m.MeanCurve.Select(p => (p.Seconds, p.Mean)).ToList())).ToList();
         LineChart.WritePng(Path.Combine(plotDir, $"{metric.Slug}-steps.png"), $"{metric.Title} (mean of seeds)", "training step", metric.Key, stepSeries);
