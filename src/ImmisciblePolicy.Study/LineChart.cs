@@ -49,6 +49,9 @@ public static class LineChart
                 if (first) { path2.MoveTo(px, py); first = false; } else path2.LineTo(px, py);
             }
             canvas.DrawPath(path2, pen);
+            // Legend on a translucent white box so it stays readable over the curves.
+            using var box = new SKPaint { Color = new SKColor(255, 255, 255, 210), Style = SKPaintStyle.Fill };
+            canvas.DrawRect(W - R - 205, T - 4 + (18 * s), 200, 18, box);
             using var label = new SKPaint { Color = colors[s % colors.Length], IsAntialias = true };
             canvas.DrawText(series[s].Name, W - R - 200, T + 10 + (18 * s), font, label);
         }
