@@ -43,12 +43,8 @@ public static class LatentCheckpoint
     /// <summary>Loads the autoencoder, the EMA latent model and the scale.</summary>
     public static LatentDiffusion Load(string directory)
     {
-        var infoPath = Path.Combine(directory, InfoFile);
-        if (!File.Exists(infoPath)) throw new InvalidDataException($"{directory} is not a latent-diffusion checkpoint: {InfoFile} is missing");
-        var info = JsonSerializer.Deserialize<LatentInfo>(File.ReadAllText(infoPath)) ?? throw new InvalidDataException($"{infoPath} is empty");
-        var autoencoder = new ConvAutoencoder(info.Autoencoder);
-        DiffusionTrainer<object>.LoadWeights(Path.Combine(directory, WeightsFile), "", autoencoder);
-        autoencoder.eval();
-        return new LatentDiffusion(autoencoder, ImageCheckpoint.Load(directory), info.LatentScale);
+        if (!IsLatent(directory)) throw new InvalidDataException($"{directory} is not a latent-diffusion checkpoint: {InfoFile} is missing");
+        var (autoencoder, scale) = LoadAutoencoder(directory);
+        return new LatentDiffusion(autoencoder, ImageCheckpoint.Load(directory), scale);
     }
 }
