@@ -33,8 +33,9 @@ public static class StudyPresets
 
     /// <summary>
     /// Every task x all seven methods x three seeds at the CPU-sized budgets of the project's own results (Push-T 10k
-    /// steps as `train`'s default, Fashion-MNIST 2000 steps of the 0.8 M-parameter U-Net). Estimated about 12 hours on 2
-    /// cores in sequence (docs/results/study-protocol.md); as an Indexed Job each pod takes one cell (at most ~20 min).
+    /// steps as `train`'s default, Fashion-MNIST 2000 steps of the 0.8 M-parameter U-Net). Measured: about 6 hours on 2
+    /// cores (two cells side by side, 1 thread each: Push-T 7-9 min, bimodal ~1, latent ~4, pixel 16-18 min per cell);
+    /// as an Indexed Job each pod takes one cell (at most ~20 min).
     /// </summary>
     public static StudyPreset Full { get; } = new("full",
         "Push-T, bimodal, Fashion-MNIST pixel (+ in-painting) and latent; 7 methods; 3 seeds",
