@@ -50,7 +50,7 @@ public static class PolicyTraining
         var sampler = new SequenceSampler(dataset, new SequenceHorizons(p.ObsSteps, p.Horizon, p.ActionSteps));
         if (sampler.Count == 0) throw new ArgumentException("the dataset yields no training windows", nameof(dataset));
         var obsNorm = MinMaxNormalizer.Fit(AllStates(dataset), dataset.StateDim);
-        var actNorm = MinMaxNormalizer.Fit(AllActions(dataset), dataset.ActionDim);
+        var actNorm = FitActionNormalizer(dataset);
 
         torch.manual_seed(config.Trainer.Seed);
         var network = PolicyNetworks.ConditionalUnet1D(p.Unet);
@@ -111,5 +111,10 @@ public static class PolicyTraining
 
     private static float[] AllStates(DemonstrationDataset d) => d.Episodes.SelectMany(e => e.States.ToArray()).ToArray();
 
-    private static float[] AllActions(DemonstrationDataset d) => d.Episodes.SelectMany(e => e.Actions.ToArray()).ToArray();
+    /// <summary>The action normaliser a training run fits on <paramref name="dataset"/> (min-max over every frame).</summary>
+    public static MinMaxNormalizer FitActionNormalizer(DemonstrationDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return MinMaxNormalizer.Fit(dataset.Episodes.SelectMany(e => e.Actions.ToArray()).ToArray(), dataset.ActionDim);
+    }
 }

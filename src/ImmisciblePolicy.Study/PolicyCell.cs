@@ -40,7 +40,7 @@ internal static class PolicyCell
         var config = PolicyTraining.FitShapes(Config(cell), demo);
         var p = config.Policy;
         var sampler = new SequenceSampler(demo, new SequenceHorizons(p.ObsSteps, p.Horizon, p.ActionSteps));
-        var actionNormalizer = MinMaxNormalizer.Fit(demo.Episodes.SelectMany(e => e.Actions.ToArray()).ToArray(), demo.ActionDim);
+        var actionNormalizer = PolicyTraining.FitActionNormalizer(demo); // the training run's own normaliser
 
         if (session.Record.Miscibility is null)
         {
