@@ -26,6 +26,8 @@ internal static class BenchAssignCommand
         bench.Subcommands.Add(CreateAssign());
         bench.Subcommands.Add(BenchPolicyCommand.Create());
         bench.Subcommands.Add(BenchServeCommand.Create());
+        bench.Subcommands.Add(BenchNativeCommand.CreateCost());
+        bench.Subcommands.Add(BenchNativeCommand.CreateStress());
         return bench;
     }
 
