@@ -78,8 +78,10 @@ public static class PolicyTraining
             trainer.LoadState(existing);
         }
 
-        // A native libtorch error mid-run (see NativeCallGuard) costs at most the steps since the last checkpoint:
-        // the run reloads it and continues, exactly as a rerun of the command would.
+        // Insurance: the training path keeps every Scalar it passes to libtorch alive (docs/design.md "Native
+        // safety", checked by the IL scan and the GC stress test), but should a native libtorch error still happen
+        // mid-run, it costs at most the steps since the last checkpoint: the run reloads it and continues, exactly as
+        // a rerun of the command would.
         for (int attempt = 0; ; attempt++)
         {
             try

@@ -98,13 +98,16 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
         float[] chunk;
         lock (_gate)
         {
-            using var guard = Core.Torch.NativeCallGuard.Enter();
             using var scope = NewDisposeScope();
             using var g = new Generator((ulong)seed);
             var obs = tensor(normalized).reshape(windows.Count, cfg.ObsSteps, cfg.ObsDim);       // (B, To, Do)
             var prediction = _policy.PredictActionChunk(obs, inferenceSteps ?? Config.InferenceSteps, g);
             var sample = prediction.Chunk;                                                        // (B, Tp, Da), scaled space
-            if (Config.Noise.DataScale != 1.0) sample = sample / Config.Noise.DataScale;         // undo data scaling
+            if (Config.Noise.DataScale != 1.0)
+            {
+                using var scale = Config.Noise.DataScale.ToScalar();                              // held across the call
+                sample = sample.div(scale);                                                       // undo data scaling
+            }
             chunk = sample.contiguous().data<float>().ToArray();
         }
         var actions = ActionNormalizer.Unnormalize(chunk);

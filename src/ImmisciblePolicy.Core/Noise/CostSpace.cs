@@ -18,6 +18,10 @@ internal sealed class CostSpace
     /// <summary>Coordinates whose batch std is below this are only centred (the Diffusion Policy normaliser's rule).</summary>
     internal const double MinStd = 1e-4;
 
+    // Held for the process's lifetime: Scalars passed to libtorch must outlive the call (docs/design.md "Native safety").
+    private static readonly Scalar MinStdScalar = MinStd.ToScalar();
+    private static readonly Scalar HalfPrecisionScaleScalar = HalfPrecisionScale.ToScalar();
+
     internal CostSpace(bool standardize, int? poolTo, CostPrecision precision)
     {
         Standardize = standardize;
@@ -48,20 +52,23 @@ internal sealed class CostSpace
     /// <summary>Data features (B, D') in float32, D' = C*PoolTo^2 when pooling, else the flattened size.</summary>
     internal Tensor Samples(Tensor x0)
     {
-        var x = x0.to(ScalarType.Float32); // (B, ...)
+        var x = Float32(x0); // (B, ...)
         if (Standardize)
         {
             // Per-coordinate statistics over the batch (dim 0); population std, so B = 1 centres to zero.
             var mean = x.mean([0], keepdim: true); // (1, ...)
             var std = x.std(0, unbiased: false, keepdim: true); // (1, ...)
-            std = where(std < MinStd, ones_like(std), std);
+            std = where(std.lt(MinStdScalar), ones_like(std), std);
             x = (x - mean) / std; // (B, ...)
         }
         return Finish(x, batchDims: 1);
     }
 
     /// <summary>Noise features shaped (lead..., D') for noise shaped (lead..., item...), lead = batchDims dims.</summary>
-    internal Tensor Noise(Tensor noise, int batchDims) => Finish(noise.to(ScalarType.Float32), batchDims);
+    internal Tensor Noise(Tensor noise, int batchDims) => Finish(Float32(noise), batchDims);
+
+    /// <summary>The tensor itself when it is float32 already (saves a native call and a wrapper per use), else a float32 copy.</summary>
+    private static Tensor Float32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
 
     private Tensor Finish(Tensor t, int batchDims)
     {
@@ -74,7 +81,7 @@ internal sealed class CostSpace
         }
         var flat = t.reshape([.. lead, -1]); // (lead..., D')
         if (Precision == CostPrecision.Float16)
-            flat = (flat * HalfPrecisionScale).to(ScalarType.Float16).to(ScalarType.Float32); // values as fp16 sees them
+            flat = flat.mul(HalfPrecisionScaleScalar).to(ScalarType.Float16).to(ScalarType.Float32); // values as fp16 sees them
         return flat;
     }
 

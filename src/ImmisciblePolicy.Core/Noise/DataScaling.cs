@@ -37,14 +37,16 @@ public sealed class DataScaling
     public Tensor Scale(Tensor x0)
     {
         ArgumentNullException.ThrowIfNull(x0);
-        return x0 * Factor;
+        using var factor = Factor.ToScalar(); // held across the native call (docs/design.md "Native safety")
+        return x0.mul(factor);
     }
 
     /// <summary>Sampling side: sample / s, a new tensor in the caller's dispose scope. sample: (B, ...).</summary>
     public Tensor Unscale(Tensor sample)
     {
         ArgumentNullException.ThrowIfNull(sample);
-        return sample / Factor;
+        using var factor = Factor.ToScalar();
+        return sample.div(factor);
     }
 
     internal static void CheckScale(double s, string name)

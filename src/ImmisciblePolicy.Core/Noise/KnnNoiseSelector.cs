@@ -1,3 +1,4 @@
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,6 +20,7 @@ namespace ImmisciblePolicy.Core.Noise;
 /// </remarks>
 public sealed class KnnNoiseSelector : INoiseAssigner
 {
+    private static readonly Scalar MinusTwo = (-2).ToScalar(); // held for the process (docs/design.md "Native safety")
     private readonly CostSpace _space;
 
     /// <summary>Selector with K, precision, standardisation and pooling from <paramref name="config"/> (Method is ignored).</summary>
@@ -46,20 +48,26 @@ public sealed class KnnNoiseSelector : INoiseAssigner
         long b = x0.shape[0];
         long[] itemShape = x0.shape[1..];
         var candidates = randn([b, K, .. itemShape], dtype: x0.dtype, device: x0.device, generator: generator); // (B, K, ...)
+        if (K == 1) return candidates.reshape(x0.shape).MoveToOuterDisposeScope(); // the only candidate: vanilla's draw
 
         var x = _space.Samples(x0); // (B, D')
         var e = _space.Noise(candidates, batchDims: 2); // (B, K, D')
-        var x2 = linalg.vector_norm(x, dims: [1]).square(); // (B)
-        var e2 = linalg.vector_norm(e, dims: [2]).square(); // (B, K), reduced in one pass without a squared copy
+        // Squared norms as vector_norm(.)^2: Tensor.norm(dim) runs linalg_vector_norm's kernel (libtorch's norm_out
+        // forwards to it) without TorchSharp's temporary `ord` Scalar, and pow(2) is square() without its temporary.
+        var x2 = x.norm(1).pow(Scalars.Two); // (B)
+        var e2 = e.norm(2).pow(Scalars.Two); // (B, K), reduced in one pass without a squared copy
         // (B, 1, D') x (B, D', K) -> (B, 1, K). This orientation (a row vector times the transposed candidates)
         // measured 5-10x faster than (B, K, D') x (B, D', 1) on CPU libtorch 2.10 at B = 1024, D = 784, K = 2.
         var cross = x.unsqueeze(1).bmm(e.transpose(1, 2)).squeeze(1); // (B, K)
-        var d2 = (e2 - 2 * cross + x2.unsqueeze(1)).clamp_min(0); // (B, K) squared distances, clamped against cancellation
-        var dist = _space.RoundCost(d2.sqrt()); // (B, K)
-        var best = dist.argmin(1); // (B) first minimum on ties
+        // d2 = (e2 - 2 cross) + x2 in this order, clamped against cancellation, then the distance. add with alpha -2
+        // rounds once, like e2 - (2 cross), because doubling is exact; the rest runs in place on the fresh (B, K).
+        var d2 = e2.add(cross, MinusTwo).add_(x2.unsqueeze(1), Scalars.One).clamp_min_(Scalars.Zero); // (B, K)
+        var dist = _space.RoundCost(d2.sqrt_()); // (B, K)
+        var best = dist.argmin(1, keepdim: true); // (B, 1) first minimum on ties
 
-        var rows = arange(b, dtype: ScalarType.Int64, device: x0.device) * K + best; // (B) flat candidate index
-        var noise = candidates.reshape([b * K, .. itemShape]).index_select(0, rows); // (B, ...)
+        // Candidate best[b] of row b: one gather along K with the index broadcast over the item dimensions.
+        var index = best.view([b, 1, .. itemShape.Select(_ => 1L)]).expand([b, 1, .. itemShape]); // (B, 1, ...)
+        var noise = candidates.gather(1, index).view(x0.shape); // (B, ...)
         return noise.MoveToOuterDisposeScope();
     }
 }

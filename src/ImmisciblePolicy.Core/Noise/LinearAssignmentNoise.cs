@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using ImmisciblePolicy.Core.Assignment;
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -66,9 +67,11 @@ public sealed class LinearAssignmentNoise : INoiseAssigner
     /// <summary>Pairwise cost (B, B) between sample features x (B, D) and noise features e (B, D).</summary>
     private Tensor Cost(Tensor x, Tensor e)
     {
-        var x2 = linalg.vector_norm(x, dims: [1]).square().unsqueeze(1); // (B, 1)
-        var e2 = linalg.vector_norm(e, dims: [1]).square().unsqueeze(0); // (1, B)
-        var d2 = addmm(x2 + e2, x, e.T, beta: 1, alpha: -2).clamp_min(0); // (B, B) = ||x||^2 + ||e||^2 - 2 x e^T
+        // norm(dim, p: 2) is linalg.vector_norm's kernel without TorchSharp's temporary `ord` Scalar, and pow(2) with a
+        // held Scalar is square() without its temporary (docs/design.md "Native safety").
+        var x2 = x.norm(1).pow(Scalars.Two).unsqueeze(1); // (B, 1)
+        var e2 = e.norm(1).pow(Scalars.Two).unsqueeze(0); // (1, B)
+        var d2 = addmm(x2.add(e2, Scalars.One), x, e.T, beta: 1, alpha: -2).clamp_min(Scalars.Zero); // (B, B) = ||x||^2 + ||e||^2 - 2 x e^T
         var d = Distance == NoiseDistance.L2 ? d2.sqrt() : d2; // (B, B)
         return _space.RoundCost(d);
     }

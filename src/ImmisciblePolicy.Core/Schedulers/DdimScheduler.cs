@@ -1,3 +1,4 @@
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -80,22 +81,25 @@ public sealed class DdimScheduler : IDiffusionScheduler
         // 1-2. abar at t and at the previous point of the N-step grid.
         var (alphaProdT, alphaProdPrev) = AlphaProducts(timestep, numInferenceSteps);
         float betaProdT = 1f - alphaProdT;
+        // Scalars are held by using-locals for the whole step, never implicit temporaries (docs/design.md "Native safety").
+        using var sqrtAlphaProdT = MathF.Sqrt(alphaProdT).ToScalar();
+        using var sqrtBetaProdT = MathF.Sqrt(betaProdT).ToScalar();
 
         // 3. x0_hat (f_theta of eq. 12) and eps_hat from the model output.
         Tensor x0, eps; // (B, ...)
         switch (config.PredictionType)
         {
             case PredictionType.Epsilon:
-                x0 = sample.sub(modelOutput.mul(MathF.Sqrt(betaProdT))).div(MathF.Sqrt(alphaProdT));
+                x0 = sample.sub(modelOutput.mul(sqrtBetaProdT)).div(sqrtAlphaProdT);
                 eps = modelOutput;
                 break;
             case PredictionType.Sample:
                 x0 = modelOutput;
-                eps = sample.sub(x0.mul(MathF.Sqrt(alphaProdT))).div(MathF.Sqrt(betaProdT));
+                eps = sample.sub(x0.mul(sqrtAlphaProdT)).div(sqrtBetaProdT);
                 break;
             case PredictionType.VPrediction:
-                x0 = sample.mul(MathF.Sqrt(alphaProdT)).sub(modelOutput.mul(MathF.Sqrt(betaProdT)));
-                eps = modelOutput.mul(MathF.Sqrt(alphaProdT)).add(sample.mul(MathF.Sqrt(betaProdT)));
+                x0 = sample.mul(sqrtAlphaProdT).sub(modelOutput.mul(sqrtBetaProdT));
+                eps = modelOutput.mul(sqrtAlphaProdT).add(sample.mul(sqrtBetaProdT), Scalars.One);
                 break;
             default:
                 throw new InvalidOperationException($"unknown prediction type {config.PredictionType}");
@@ -105,19 +109,23 @@ public sealed class DdimScheduler : IDiffusionScheduler
         if (config.ClipSample)
         {
             float range = (float)config.ClipSampleRange;
-            x0 = x0.clamp(-range, range);
+            using var low = (-range).ToScalar();
+            using var high = range.ToScalar();
+            x0 = x0.clamp(low, high);
         }
 
         // 5. sigma_t(eta) of eq. 16.
         float std = (float)eta * MathF.Sqrt(VarianceF32(alphaProdT, alphaProdPrev));
 
         // 6-7. x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev - sigma_t^2) eps_hat (+ sigma_t z), eq. 12.
-        float direction = MathF.Sqrt(1f - alphaProdPrev - std * std);
-        var prevSample = x0.mul(MathF.Sqrt(alphaProdPrev)).add(eps.mul(direction)); // (B, ...)
+        using var sqrtAlphaProdPrev = MathF.Sqrt(alphaProdPrev).ToScalar();
+        using var direction = MathF.Sqrt(1f - alphaProdPrev - std * std).ToScalar();
+        var prevSample = x0.mul(sqrtAlphaProdPrev).add(eps.mul(direction), Scalars.One); // (B, ...)
         if (eta > 0)
         {
             var noise = randn(modelOutput.shape, dtype: modelOutput.dtype, device: modelOutput.device, generator: generator); // (B, ...)
-            prevSample = prevSample.add(noise.mul(std));
+            using var sigma = std.ToScalar();
+            prevSample = prevSample.add(noise.mul(sigma), Scalars.One);
         }
         return prevSample.MoveToOuterDisposeScope();
     }

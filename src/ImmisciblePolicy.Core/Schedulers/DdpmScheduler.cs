@@ -1,3 +1,4 @@
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -72,12 +73,15 @@ public sealed class DdpmScheduler : IDiffusionScheduler
         float currentAlpha = alphaProdT / alphaProdPrev;
         float currentBeta = 1f - currentAlpha;
 
-        // 2. x0_hat, "predicted x_0" of DDPM eq. 15.
+        // 2. x0_hat, "predicted x_0" of DDPM eq. 15. Scalars are held by using-locals for the whole step, never
+        // implicit temporaries (docs/design.md "Native safety").
+        using var sqrtAlphaProdT = MathF.Sqrt(alphaProdT).ToScalar();
+        using var sqrtBetaProdT = MathF.Sqrt(betaProdT).ToScalar();
         Tensor x0 = config.PredictionType switch // (B, ...)
         {
-            PredictionType.Epsilon => sample.sub(modelOutput.mul(MathF.Sqrt(betaProdT))).div(MathF.Sqrt(alphaProdT)),
+            PredictionType.Epsilon => sample.sub(modelOutput.mul(sqrtBetaProdT)).div(sqrtAlphaProdT),
             PredictionType.Sample => modelOutput,
-            PredictionType.VPrediction => sample.mul(MathF.Sqrt(alphaProdT)).sub(modelOutput.mul(MathF.Sqrt(betaProdT))),
+            PredictionType.VPrediction => sample.mul(sqrtAlphaProdT).sub(modelOutput.mul(sqrtBetaProdT)),
             _ => throw new InvalidOperationException($"unknown prediction type {config.PredictionType}"),
         };
 
@@ -85,20 +89,22 @@ public sealed class DdpmScheduler : IDiffusionScheduler
         if (config.ClipSample)
         {
             float range = (float)config.ClipSampleRange;
-            x0 = x0.clamp(-range, range);
+            using var low = (-range).ToScalar();
+            using var high = range.ToScalar();
+            x0 = x0.clamp(low, high);
         }
 
         // 4-5. posterior mean mu~_t = sqrt(abar_prev) beta_t / (1 - abar_t) x0 + sqrt(alpha_t) (1 - abar_prev) / (1 - abar_t) x_t (eq. 7).
-        float x0Coeff = MathF.Sqrt(alphaProdPrev) * currentBeta / betaProdT;
-        float sampleCoeff = MathF.Sqrt(currentAlpha) * betaProdPrev / betaProdT;
-        var mean = x0.mul(x0Coeff).add(sample.mul(sampleCoeff)); // (B, ...)
+        using var x0Coeff = (MathF.Sqrt(alphaProdPrev) * currentBeta / betaProdT).ToScalar();
+        using var sampleCoeff = (MathF.Sqrt(currentAlpha) * betaProdPrev / betaProdT).ToScalar();
+        var mean = x0.mul(x0Coeff).add(sample.mul(sampleCoeff), Scalars.One); // (B, ...)
 
         // 6. add sigma_t z, except on the last step t = 0.
         if (timestep > 0)
         {
             var noise = randn(modelOutput.shape, dtype: modelOutput.dtype, device: modelOutput.device, generator: generator); // (B, ...)
-            float std = MathF.Sqrt(VarianceF32(timestep, numInferenceSteps));
-            mean = mean.add(noise.mul(std));
+            using var std = MathF.Sqrt(VarianceF32(timestep, numInferenceSteps)).ToScalar();
+            mean = mean.add(noise.mul(std), Scalars.One);
         }
         return mean.MoveToOuterDisposeScope();
     }

@@ -1,4 +1,5 @@
 using System.Collections.ObjectModel;
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -56,7 +57,7 @@ public sealed class DiffusionSchedule
         ValidateSamplePair(original, nameof(original), noise, nameof(noise));
         using var scope = NewDisposeScope();
         var (sqrtAbar, sqrtOneMinusAbar) = Coefficients(original, timesteps, nameof(timesteps)); // (B, 1, ..., 1)
-        return sqrtAbar.mul(original).add(sqrtOneMinusAbar.mul(noise)).MoveToOuterDisposeScope(); // (B, ...)
+        return sqrtAbar.mul(original).add(sqrtOneMinusAbar.mul(noise), Scalars.One).MoveToOuterDisposeScope(); // (B, ...)
     }
 
     /// <summary>

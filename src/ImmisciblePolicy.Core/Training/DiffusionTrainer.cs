@@ -38,7 +38,7 @@ public sealed class DiffusionTrainer<TBatch> : IDisposable
     private readonly TrainerConfig _config;
     private readonly nn.Module _network;
     private readonly EmaModel _ema;
-    private readonly TorchSharp.Modules.AdamW _optimizer;
+    private readonly AdamW _optimizer;
     private readonly CosineWarmupSchedule _schedule;
     private readonly LossFunction _loss;
     private readonly Func<long, Random, TBatch> _batch;
@@ -103,7 +103,6 @@ public sealed class DiffusionTrainer<TBatch> : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             long step = Step;
-            using (Torch.NativeCallGuard.Enter())
             using (var scope = NewDisposeScope())
             {
                 long seed = TrainerConfig.StepSeed(_config.Seed, step);

@@ -78,12 +78,16 @@ public sealed class EmaModel
         var layout = LayoutFor(online);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        // Held for the whole loop: an implicit double -> Scalar here would be a temporary that a collection on
+        // another thread can finalize mid-call (docs/design.md "Native safety").
+        using var decayScalar = decay.ToScalar();
+        using var rest = (1.0 - decay).ToScalar();
         foreach (var (param, ema, copyOnly) in layout.Parameters)
         {
             if (copyOnly || !param.requires_grad)
                 ema.copy_(param.to(ema.dtype));                           // copied, not averaged
             else
-                ema.mul_(decay).add_(param.to(ema.dtype), alpha: 1.0 - decay);
+                ema.mul_(decayScalar).add_(param.to(ema.dtype), rest);    // decay * ema + (1 - decay) * online
         }
         foreach (var (buffer, ema) in layout.Buffers)
             ema.copy_(buffer.to(ema.dtype));

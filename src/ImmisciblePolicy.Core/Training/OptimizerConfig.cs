@@ -49,12 +49,13 @@ public sealed record OptimizerConfig
             throw new ArgumentException($"{nameof(WarmupSteps)} must be non-negative; got {WarmupSteps}", nameof(WarmupSteps));
     }
 
-    /// <summary>AdamW over <paramref name="parameters"/> with these settings.</summary>
+    /// <summary>AdamW over <paramref name="parameters"/> with these settings (our <see cref="Training.AdamW"/>:
+    /// TorchSharp's update and state format with Scalars that stay alive during native calls).</summary>
     public AdamW CreateAdamW(IEnumerable<Parameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         Validate();
-        return torch.optim.AdamW(parameters, LearningRate, Beta1, Beta2, Eps, WeightDecay);
+        return new AdamW(parameters, LearningRate, Beta1, Beta2, Eps, WeightDecay);
     }
 
     /// <summary>The warm-up cosine schedule for a run of <paramref name="totalSteps"/> optimiser steps.</summary>

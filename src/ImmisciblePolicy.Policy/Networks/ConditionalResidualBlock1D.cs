@@ -1,3 +1,4 @@
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -32,7 +33,7 @@ public sealed class ConditionalResidualBlock1D : nn.Module<Tensor, Tensor, Tenso
         _block2 = new Conv1dBlock(outChannels, outChannels, kernelSize, nGroups);
         register_module("blocks", nn.ModuleList<Conv1dBlock>(_block1, _block2));
         // With predicted scale the encoder emits [scale (C), bias (C)]; without, only a bias (C).
-        _condEncoder = nn.Sequential(nn.Mish(), nn.Linear(condDim, condPredictScale ? 2 * outChannels : outChannels));
+        _condEncoder = nn.Sequential(new Mish(), nn.Linear(condDim, condPredictScale ? 2 * outChannels : outChannels));
         register_module("cond_encoder", _condEncoder);
         if (inChannels != outChannels)
         {
@@ -69,14 +70,15 @@ public sealed class ConditionalResidualBlock1D : nn.Module<Tensor, Tensor, Tenso
         if (CondPredictScale)
         {
             var film = embed.reshape(b, 2, OutChannels, 1);                     // (B, 2, C_out, 1)
-            h = film[.., 0] * h + film[.., 1];                                  // (B, C_out, T)
+            h = film[.., 0].mul(h).add(film[.., 1], Scalars.One);              // (B, C_out, T)
         }
         else
         {
-            h = h + embed.unsqueeze(-1);                                        // (B, C_out, T)
+            h = h.add(embed.unsqueeze(-1), Scalars.One);                        // (B, C_out, T)
         }
         h = _block2.forward(h);                                                 // (B, C_out, T)
-        return h + (_residualConv is null ? x : _residualConv.forward(x));      // (B, C_out, T)
+        // add(t, One), not +: the operator's implicit alpha would be a temporary Scalar (docs/design.md "Native safety").
+        return h.add(_residualConv is null ? x : _residualConv.forward(x), Scalars.One); // (B, C_out, T)
     }
 }
 

@@ -50,7 +50,7 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
         _stepEncoder = nn.Sequential(
             new SinusoidalPosEmb(dsed),
             nn.Linear(dsed, 4 * dsed),
-            nn.Mish(),
+            new Mish(),
             nn.Linear(4 * dsed, dsed));
 
         _down = new (ConditionalResidualBlock1D, ConditionalResidualBlock1D, Downsample1d?)[inOut.Length];

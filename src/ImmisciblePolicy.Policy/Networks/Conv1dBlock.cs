@@ -1,3 +1,4 @@
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -29,13 +30,13 @@ public sealed class Conv1dBlock : nn.Module<Tensor, Tensor>
         // observed); set PyTorch's defaults, gamma = 1 and beta = 0, explicitly.
         using (no_grad())
         {
-            norm.weight!.fill_(1f);
+            norm.weight!.fill_(Scalars.One);
             norm.bias!.zero_();
         }
         _block = nn.Sequential(
             nn.Conv1d(inChannels, outChannels, kernelSize, padding: kernelSize / 2),
             norm,
-            nn.Mish());
+            new Mish());
         register_module("block", _block);
     }
 

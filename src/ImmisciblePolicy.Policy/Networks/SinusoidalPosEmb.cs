@@ -1,3 +1,4 @@
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -35,7 +36,11 @@ public sealed class SinusoidalPosEmb : nn.Module<Tensor, Tensor>
         int half = _dim / 2;
         double scale = Math.Log(10000.0) / (half - 1);
         using var scope = NewDisposeScope();
-        var freqs = exp(arange(half, dtype: float32, device: timesteps.device) * -scale);   // (half)
+        // Scalars held across the native calls (docs/design.md "Native safety"); arange(0, half, 1) is what
+        // TorchSharp's arange(half) does with temporaries.
+        using var count = half.ToScalar();
+        using var negativeScale = (-scale).ToScalar();
+        var freqs = exp(arange(Scalars.Zero, count, Scalars.One, dtype: float32, device: timesteps.device).mul(negativeScale)); // (half)
         var args = timesteps.to(float32).unsqueeze(1) * freqs.unsqueeze(0);                   // (B, half)
         return cat([args.sin(), args.cos()], dim: -1).MoveToOuterDisposeScope();            // (B, dim)
     }
