@@ -1,3 +1,4 @@
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,12 +33,15 @@ public sealed class FlowMatching
         if (batchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"{nameof(batchSize)} must be at least 1; received {batchSize}");
         using var scope = NewDisposeScope();
+        // Scalars held across the native calls, never implicit temporaries (docs/design.md "Native safety").
+        using var std = Config.LogitNormalStd.ToScalar();
+        using var mean = Config.LogitNormalMean.ToScalar();
         var t = Config.TimeSampling switch // (B)
         {
             FlowTimeSampling.Uniform => rand(new[] { batchSize }, dtype: ScalarType.Float32, device: device, generator: generator),
             FlowTimeSampling.LogitNormal => sigmoid(
                 randn(new[] { batchSize }, dtype: ScalarType.Float32, device: device, generator: generator)
-                    .mul(Config.LogitNormalStd).add(Config.LogitNormalMean)),
+                    .mul(std).add(mean, Scalars.One)),
             _ => throw new InvalidOperationException($"unknown time sampling {Config.TimeSampling}"),
         };
         return t.MoveToOuterDisposeScope();
@@ -49,7 +53,7 @@ public sealed class FlowMatching
         DiffusionSchedule.ValidateSamplePair(original, nameof(original), noise, nameof(noise));
         using var scope = NewDisposeScope();
         var tb = BroadcastTime(t, original, nameof(t)); // (B, 1, ..., 1)
-        return original.mul(tb.neg().add(1.0)).add(noise.mul(tb)).MoveToOuterDisposeScope(); // (B, ...)
+        return original.mul(tb.neg().add(Scalars.One, Scalars.One)).add(noise.mul(tb), Scalars.One).MoveToOuterDisposeScope(); // (B, ...)
     }
 
     /// <summary>The regression target v = eps - x0 (the time derivative of <see cref="Interpolate"/>). Shapes (B, ...).</summary>
@@ -97,11 +101,13 @@ public sealed class FlowMatching
             Tensor next;
             using (var scope = NewDisposeScope())
             {
+                using var step = dt.ToScalar();
+                using var halfStep = (0.5 * dt).ToScalar();
                 var v = Evaluate(velocity, x, t); // (B, ...)
-                var euler = x.add(v.mul(dt)); // (B, ...)
+                var euler = x.add(v.mul(step), Scalars.One); // (B, ...)
                 next = solver == FlowOdeSolver.Euler
                     ? euler
-                    : x.add(v.add(Evaluate(velocity, euler, tNext)).mul(0.5 * dt)); // trapezoid on both slopes
+                    : x.add(v.add(Evaluate(velocity, euler, tNext), Scalars.One).mul(halfStep), Scalars.One); // trapezoid on both slopes
                 next = next.MoveToOuterDisposeScope();
             }
             if (!ReferenceEquals(x, noise)) x.Dispose();
@@ -112,7 +118,8 @@ public sealed class FlowMatching
 
     private static Tensor Evaluate(Func<Tensor, Tensor, Tensor> velocity, Tensor x, double t)
     {
-        var times = full(new[] { x.shape[0] }, t, dtype: x.dtype, device: x.device); // (B)
+        using var time = t.ToScalar();
+        var times = full(new[] { x.shape[0] }, time, dtype: x.dtype, device: x.device); // (B)
         var v = velocity(x, times)
             ?? throw new InvalidOperationException("the velocity model returned null");
         if (!v.shape.SequenceEqual(x.shape))

@@ -1,5 +1,6 @@
 using ImmisciblePolicy.Core.Noise;
 using ImmisciblePolicy.Core.Schedulers;
+using ImmisciblePolicy.Core.Torch;
 using ImmisciblePolicy.Images.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,6 +16,9 @@ public sealed class ImageDiffusion
 {
     /// <summary>Flow times are multiplied by this before the sinusoidal embedding so they span DDPM's 0..1000 range (as SD3 does).</summary>
     public const double FlowTimeScale = 1000.0;
+
+    private static readonly Scalar FlowTimeScaleScalar = FlowTimeScale.ToScalar();
+    private static readonly Scalar MinusOne = (-1).ToScalar();
 
     private readonly DdpmScheduler _ddpm;
     private readonly FlowMatching _flow;
@@ -65,8 +69,11 @@ public sealed class ImageDiffusion
         Tensor? y = null;
         if (labels is not null && network.Config.NumClasses > 0)
         {
-            var drop = rand(new[] { b }, generator: generator).lt(Config.LabelDropout); // (B) bool
-            y = where(drop, full(new[] { b }, (long)network.NullClass, dtype: ScalarType.Int64), labels); // (B)
+            // Scalars held across the native calls, never implicit temporaries (docs/design.md "Native safety").
+            using var dropout = Config.LabelDropout.ToScalar();
+            using var nullClass = ((long)network.NullClass).ToScalar();
+            var drop = rand(new[] { b }, generator: generator).lt(dropout); // (B) bool
+            y = where(drop, full(new[] { b }, nullClass, dtype: ScalarType.Int64), labels); // (B)
         }
         Tensor input, target, time;
         if (Config.Objective == DiffusionObjective.Ddpm)
@@ -81,7 +88,7 @@ public sealed class ImageDiffusion
             var t = _flow.SampleTimes(b, generator); // (B) in [0, 1)
             input = _flow.Interpolate(data, noise, t);
             target = _flow.VelocityTarget(data, noise);
-            time = t.mul(FlowTimeScale);
+            time = t.mul(FlowTimeScaleScalar);
         }
         var prediction = network.forward(input, time, y); // (B, C, S, S)
         return nn.functional.mse_loss(prediction, target);
@@ -158,7 +165,7 @@ public sealed class ImageDiffusion
             ? DenoiseFlow(model, data, regenerate, strength, shape, kind, options.Steps, generator, initialNoise)
             : DenoiseDiscrete(model, data, regenerate, strength, shape, kind, options, generator, initialNoise);
         if (!_scaling.IsIdentity) result = _scaling.Unscale(result);
-        return (Config.ClampSamples ? result.clamp(-1, 1) : result).MoveToOuterDisposeScope();
+        return (Config.ClampSamples ? result.clamp(MinusOne, Scalars.One) : result).MoveToOuterDisposeScope();
     }
 
     private Tensor DenoiseDiscrete(Func<Tensor, Tensor, Tensor> model, Tensor? data, Tensor? regenerate, double strength,
@@ -171,24 +178,24 @@ public sealed class ImageDiffusion
         if (steps.Length == 0) return data!.clone();
         var x = initialNoise ?? randn(shape, generator: generator); // (B, C, S, S) = x_T
         if (data is not null && (strength < 1 || regenerate is not null))
-            x = scheduler.AddNoise(data.expand(shape), x, full(new[] { shape[0] }, steps[0], dtype: ScalarType.Int64)); // SDEdit start x_{t0}
+            x = scheduler.AddNoise(data.expand(shape), x, Timesteps(shape[0], steps[0])); // SDEdit start x_{t0}
         long stride = scheduler.NumTrainTimesteps / n;
         foreach (var t in steps)
         {
             using var stepScope = NewDisposeScope();
-            var time = full(new[] { shape[0] }, (float)t); // (B)
+            var time = Times(shape[0], t); // (B)
             var next = scheduler.Step(model(x, time), t, x, n, generator); // x_{t_prev}
             if (regenerate is not null && data is not null)
             {
                 long prev = t - stride;
                 var keep = prev >= 0
-                    ? scheduler.AddNoise(data.expand(shape), randn(shape, generator: generator), full(new[] { shape[0] }, prev, dtype: ScalarType.Int64))
+                    ? scheduler.AddNoise(data.expand(shape), randn(shape, generator: generator), Timesteps(shape[0], prev))
                     : data.expand(shape); // (B, C, S, S) known region at the next noise level
-                next = regenerate.mul(next).add(regenerate.neg().add(1).mul(keep));
+                next = Blend(regenerate, next, keep);
             }
             x = next.MoveToOuterDisposeScope();
         }
-        if (regenerate is not null && data is not null) x = regenerate.mul(x).add(regenerate.neg().add(1).mul(data.expand(shape)));
+        if (regenerate is not null && data is not null) x = Blend(regenerate, x, data.expand(shape));
         return x;
     }
 
@@ -196,7 +203,7 @@ public sealed class ImageDiffusion
         long[] shape, ImageSamplerKind kind, int steps, Generator generator, Tensor? initialNoise)
     {
         var noise = initialNoise ?? randn(shape, generator: generator); // (B, C, S, S) = x(1)
-        Tensor Velocity(Tensor x, Tensor t) => model(x, t.mul(FlowTimeScale));
+        Tensor Velocity(Tensor x, Tensor t) => model(x, t.mul(FlowTimeScaleScalar));
         var solver = kind == ImageSamplerKind.FlowHeun ? FlowOdeSolver.Heun : FlowOdeSolver.Euler;
         if (data is null) return _flow.Sample(Velocity, noise, steps, solver); // plain generation: the core's solver
 
@@ -204,25 +211,49 @@ public sealed class ImageDiffusion
         // so the same uniform-grid Euler/Heun update is written out here on t_k = t0 (1 - k / n).
         int n = Math.Max(1, (int)Math.Ceiling(steps * strength));
         var full0 = data.expand(shape);
-        var x = full0.mul(1 - strength).add(noise.mul(strength)); // x_{t0} = (1 - t0) x0 + t0 eps
+        Tensor x;
+        using (var keepShare = (1 - strength).ToScalar())
+        using (var noiseShare = strength.ToScalar())
+            x = full0.mul(keepShare).add(noise.mul(noiseShare), Scalars.One); // x_{t0} = (1 - t0) x0 + t0 eps
         for (int k = 0; k < n; k++)
         {
             using var stepScope = NewDisposeScope();
             double t = strength * (n - k) / n, tNext = strength * (n - k - 1) / n, dt = tNext - t;
-            var tt = full(new[] { shape[0] }, (float)t);
-            var v = Velocity(x, tt);
-            var next = x.add(v.mul(dt));
+            using var step = dt.ToScalar();
+            using var halfStep = (0.5 * dt).ToScalar();
+            var v = Velocity(x, Times(shape[0], t));
+            var next = x.add(v.mul(step), Scalars.One);
             if (solver == FlowOdeSolver.Heun)
-                next = x.add(v.add(Velocity(next, full(new[] { shape[0] }, (float)tNext))).mul(0.5 * dt));
+                next = x.add(v.add(Velocity(next, Times(shape[0], tNext)), Scalars.One).mul(halfStep), Scalars.One);
             if (regenerate is not null)
             {
-                var keep = full0.mul(1 - tNext).add(randn(shape, generator: generator).mul(tNext)); // known region at tNext
-                next = regenerate.mul(next).add(regenerate.neg().add(1).mul(keep));
+                using var keepShare = (1 - tNext).ToScalar();
+                using var noiseShare = tNext.ToScalar();
+                var keep = full0.mul(keepShare).add(randn(shape, generator: generator).mul(noiseShare), Scalars.One); // known region at tNext
+                next = Blend(regenerate, next, keep);
             }
             x = next.MoveToOuterDisposeScope();
         }
-        if (regenerate is not null) x = regenerate.mul(x).add(regenerate.neg().add(1).mul(full0));
+        if (regenerate is not null) x = Blend(regenerate, x, full0);
         return x;
+    }
+
+    /// <summary>mask * generated + (1 - mask) * known: mask (1|B, 1, S, S), the others (B, C, S, S).</summary>
+    private static Tensor Blend(Tensor mask, Tensor generated, Tensor known) =>
+        mask.mul(generated).add(mask.neg().add(Scalars.One, Scalars.One).mul(known), Scalars.One);
+
+    /// <summary>(B) float32 filled with timestep <paramref name="t"/> (the network's time input).</summary>
+    private static Tensor Times(long batch, double t)
+    {
+        using var value = ((float)t).ToScalar(); // held across the call (docs/design.md "Native safety")
+        return full(new[] { batch }, value);
+    }
+
+    /// <summary>(B) int64 filled with <paramref name="t"/> (a scheduler's timestep tensor).</summary>
+    private static Tensor Timesteps(long batch, long t)
+    {
+        using var value = t.ToScalar();
+        return full(new[] { batch }, value, dtype: ScalarType.Int64);
     }
 
     /// <summary>The network output with classifier-free guidance u + w (c - u) when labels are given and w != 1.</summary>
@@ -230,9 +261,11 @@ public sealed class ImageDiffusion
     {
         if (labels is null || Network.Config.NumClasses == 0) return Network.forward(x, t, null);
         if (guidance == 1.0) return Network.forward(x, t, labels);
-        var nulls = full_like(labels, Network.NullClass); // (B)
+        using var nullClass = Network.NullClass.ToScalar(); // held across the call (docs/design.md "Native safety")
+        var nulls = full_like(labels, nullClass); // (B)
         var both = Network.forward(cat([x, x], 0), cat([t, t], 0), cat([labels, nulls], 0)); // (2B, C, S, S)
         var parts = both.chunk(2, 0);
-        return parts[1].add(parts[0].sub(parts[1]).mul(guidance)); // u + w (c - u)
+        using var weight = guidance.ToScalar();
+        return parts[1].add(parts[0].sub(parts[1]).mul(weight), Scalars.One); // u + w (c - u)
     }
 }

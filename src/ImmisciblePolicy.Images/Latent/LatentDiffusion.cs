@@ -1,4 +1,5 @@
 using ImmisciblePolicy.Core.Noise;
+using ImmisciblePolicy.Core.Torch;
 using ImmisciblePolicy.Core.Training;
 using ImmisciblePolicy.Images.Data;
 using ImmisciblePolicy.Images.Diffusion;
@@ -118,7 +119,8 @@ public sealed class LatentDiffusion
             (net, indices, generator, step) =>
             {
                 Tensor z;
-                using (no_grad()) z = autoencoder.Encode(dataset.Images(indices)).mul(latentScale); // (B, Cz, s, s): the assigner's x0
+                using var scale = latentScale.ToScalar(); // held across the call (docs/design.md "Native safety")
+                using (no_grad()) z = autoencoder.Encode(dataset.Images(indices)).mul(scale); // (B, Cz, s, s): the assigner's x0
                 return diffusion.ComputeLoss((UNet2D)net, z, conditional ? dataset.LabelTensor(indices) : null, generator, step);
             },
             (_, random) => ImageTraining.DrawBatch(dataset.Count, latentConfig.Trainer.BatchSize, random));
@@ -146,7 +148,8 @@ public sealed class LatentDiffusion
         using var scope = NewDisposeScope();
         using var mode = no_grad();
         var z = Diffusion.Sample(count, labels, options, generator); // (B, Cz, s, s) scaled latents
-        return Autoencoder.Decode(z.div(LatentScale)).MoveToOuterDisposeScope();
+        using var scale = LatentScale.ToScalar();
+        return Autoencoder.Decode(z.div(scale)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Denoises the given latent noise (B, Cz, s, s) (deterministic samplers: a function of the noise) and decodes it.</summary>
@@ -155,6 +158,7 @@ public sealed class LatentDiffusion
         using var scope = NewDisposeScope();
         using var mode = no_grad();
         var z = Diffusion.Sample(initialLatentNoise, labels, options, generator); // (B, Cz, s, s) scaled latents
-        return Autoencoder.Decode(z.div(LatentScale)).MoveToOuterDisposeScope();
+        using var scale = LatentScale.ToScalar();
+        return Autoencoder.Decode(z.div(scale)).MoveToOuterDisposeScope();
     }
 }

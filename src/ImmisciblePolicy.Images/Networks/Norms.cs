@@ -1,3 +1,4 @@
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -15,7 +16,7 @@ internal static class Norms
         var norm = nn.GroupNorm(groups, channels);
         using (no_grad())
         {
-            norm.weight!.fill_(1f);
+            norm.weight!.fill_(Scalars.One);
             norm.bias!.zero_();
         }
         return norm;

@@ -1,5 +1,6 @@
-using TorchSharp;
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ImmisciblePolicy.Images.Networks;
@@ -36,8 +37,8 @@ internal sealed class ResidualBlock2D : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor temb)
     {
         var h = _conv1.forward(nn.functional.silu(_norm1.forward(x))); // (B, C_out, H, W)
-        h = h.add(_time.forward(nn.functional.silu(temb)).unsqueeze(-1).unsqueeze(-1)); // + (B, C_out, 1, 1)
+        h = h.add(_time.forward(nn.functional.silu(temb)).unsqueeze(-1).unsqueeze(-1), Scalars.One); // + (B, C_out, 1, 1); alpha held (docs/design.md "Native safety")
         h = _conv2.forward(nn.functional.silu(_norm2.forward(h))); // (B, C_out, H, W)
-        return h.add(_shortcut is null ? x : _shortcut.forward(x));
+        return h.add(_shortcut is null ? x : _shortcut.forward(x), Scalars.One);
     }
 }

@@ -1,5 +1,6 @@
-using TorchSharp;
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ImmisciblePolicy.Images.Networks;
@@ -33,8 +34,9 @@ internal sealed class SelfAttention2D : nn.Module<Tensor, Tensor>
         var q = qkv.select(1, 0).transpose(1, 2); // (B, N, C)
         var k = qkv.select(1, 1); // (B, C, N)
         var v = qkv.select(1, 2).transpose(1, 2); // (B, N, C)
-        var attention = q.bmm(k).mul(1.0 / Math.Sqrt(_channels)).softmax(-1); // (B, N, N)
+        using var scale = (1.0 / Math.Sqrt(_channels)).ToScalar(); // held across the call (docs/design.md "Native safety")
+        var attention = q.bmm(k).mul(scale).softmax(-1); // (B, N, N)
         var o = attention.bmm(v).transpose(1, 2).reshape(b, _channels, h, w); // (B, C, H, W)
-        return x.add(_proj.forward(o));
+        return x.add(_proj.forward(o), Scalars.One);
     }
 }

@@ -1,3 +1,5 @@
+using ImmisciblePolicy.Core.Torch;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ImmisciblePolicy.Images.Networks;
@@ -15,7 +17,10 @@ internal static class SinusoidalTimeEmbedding
     public static Tensor Embed(Tensor t, int dim)
     {
         int half = dim / 2;
-        var exponent = arange(half, dtype: ScalarType.Float32, device: t.device).mul(-Math.Log(10000.0) / half); // (d/2)
+        // Scalars held across the native calls (docs/design.md "Native safety"); arange(0, half, 1) is arange(half).
+        using var count = half.ToScalar();
+        using var rate = (-Math.Log(10000.0) / half).ToScalar();
+        var exponent = arange(Scalars.Zero, count, Scalars.One, dtype: ScalarType.Float32, device: t.device).mul(rate); // (d/2)
         var args = t.to_type(ScalarType.Float32).unsqueeze(1).mul(exponent.exp().unsqueeze(0)); // (B, d/2)
         return cat([args.cos(), args.sin()], 1); // (B, d)
     }

@@ -1,5 +1,6 @@
-using TorchSharp;
+using ImmisciblePolicy.Core.Torch;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ImmisciblePolicy.Images.Networks;
@@ -92,10 +93,11 @@ public sealed class UNet2D : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         var temb = _timeMlp.forward(SinusoidalTimeEmbedding.Embed(t, Config.Channels[0])); // (B, D_t)
         if (_classEmbedding is not null)
         {
-            var y = labels ?? full(new[] { x.shape[0] }, (long)NullClass, dtype: ScalarType.Int64, device: x.device); // (B)
+            using var nullClass = ((long)NullClass).ToScalar(); // held across the call (docs/design.md "Native safety")
+            var y = labels ?? full(new[] { x.shape[0] }, nullClass, dtype: ScalarType.Int64, device: x.device); // (B)
             if (y.dim() != 1 || y.shape[0] != x.shape[0])
                 throw new ArgumentException($"labels must be ({x.shape[0]}); received [{string.Join(", ", y.shape)}]", nameof(labels));
-            temb = temb.add(_classEmbedding.forward(y)); // (B, D_t)
+            temb = temb.add(_classEmbedding.forward(y), Scalars.One); // (B, D_t)
         }
 
         var h = _convIn.forward(x); // (B, C0, S, S)
