@@ -17,6 +17,9 @@ namespace ImmisciblePolicy.Core.Noise;
 /// <para>Distances use ||x||^2 - 2 x.e + ||e||^2 with a batched matrix product, so the (B, K, D) difference
 /// tensor the reference builds never exists; the only (B, K, D) tensor is the candidates themselves (plus a
 /// rounded copy in Float16 mode or a pooled one with PoolTo).</para>
+/// <para>Cost: besides the draw, one pass over the candidates for their norms, one for the products, one over x0
+/// for its norm (which doubles as the finiteness check) and the copy of the chosen rows, plus about twenty small
+/// libtorch calls (~0.1 ms on the 2-core machine) that dominate below ~1M drawn values (docs/benchmarks/assign.md).</para>
 /// </remarks>
 public sealed class KnnNoiseSelector : INoiseAssigner
 {
@@ -41,20 +44,28 @@ public sealed class KnnNoiseSelector : INoiseAssigner
     /// <inheritdoc />
     public Tensor Assign(Tensor x0, Generator? generator, long step = 0)
     {
-        NoiseArguments.CheckBatch(x0, nameof(x0));
+        NoiseArguments.CheckShape(x0, nameof(x0));
         _space.CheckShape(x0, nameof(x0));
+        if (K == 1)
+        {
+            NoiseArguments.CheckFinite(x0, nameof(x0));
+            return VanillaNoise.Draw(x0, generator); // the only candidate is vanilla's draw: nothing to score
+        }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         long b = x0.shape[0];
         long[] itemShape = x0.shape[1..];
         var candidates = randn([b, K, .. itemShape], dtype: x0.dtype, device: x0.device, generator: generator); // (B, K, ...)
-        if (K == 1) return candidates.reshape(x0.shape).MoveToOuterDisposeScope(); // the only candidate: vanilla's draw
 
         var x = _space.Samples(x0); // (B, D')
         var e = _space.Noise(candidates, batchDims: 2); // (B, K, D')
         // Squared norms as vector_norm(.)^2: Tensor.norm(dim) runs linalg_vector_norm's kernel (libtorch's norm_out
         // forwards to it) without TorchSharp's temporary `ord` Scalar, and pow(2) is square() without its temporary.
         var x2 = x.norm(1).pow(Scalars.Two); // (B)
+        // The finiteness check rides on x2, which reads every value anyway: a NaN or infinity in x0 makes the sum
+        // non-finite. Only then (or when finite values overflow float32) the full check runs and names the problem,
+        // so a valid batch skips a pass over x0 and an invalid one still fails before any selection is returned.
+        if (!float.IsFinite(x2.sum().item<float>())) NoiseArguments.CheckFinite(x0, nameof(x0));
         var e2 = e.norm(2).pow(Scalars.Two); // (B, K), reduced in one pass without a squared copy
         // (B, 1, D') x (B, D', K) -> (B, 1, K). This orientation (a row vector times the transposed candidates)
         // measured 5-10x faster than (B, K, D') x (B, D', 1) on CPU libtorch 2.10 at B = 1024, D = 784, K = 2.
@@ -63,11 +74,13 @@ public sealed class KnnNoiseSelector : INoiseAssigner
         // rounds once, like e2 - (2 cross), because doubling is exact; the rest runs in place on the fresh (B, K).
         var d2 = e2.add(cross, MinusTwo).add_(x2.unsqueeze(1), Scalars.One).clamp_min_(Scalars.Zero); // (B, K)
         var dist = _space.RoundCost(d2.sqrt_()); // (B, K)
-        var best = dist.argmin(1, keepdim: true); // (B, 1) first minimum on ties
+        var best = dist.argmin(1); // (B) first minimum on ties
 
-        // Candidate best[b] of row b: one gather along K with the index broadcast over the item dimensions.
-        var index = best.view([b, 1, .. itemShape.Select(_ => 1L)]).expand([b, 1, .. itemShape]); // (B, 1, ...)
-        var noise = candidates.gather(1, index).view(x0.shape); // (B, ...)
+        // Row b takes candidate b*K + best[b] of the flattened draw: whole contiguous rows, copied by index_select.
+        using var stop = (b * K).ToScalar();
+        using var stride = K.ToScalar();
+        var rows = arange(Scalars.Zero, stop, stride, dtype: ScalarType.Int64, device: x0.device).add_(best, Scalars.One); // (B)
+        var noise = candidates.view([b * K, .. itemShape]).index_select(0, rows); // (B, ...)
         return noise.MoveToOuterDisposeScope();
     }
 }

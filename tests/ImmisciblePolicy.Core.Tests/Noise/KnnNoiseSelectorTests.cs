@@ -137,4 +137,60 @@ public class KnnNoiseSelectorTests
             Assert.True(maxVarDev < 6 * Math.Sqrt(2.0 / n), $"{assigner.Name}: max |var - 1| {maxVarDev:F4} >= {6 * Math.Sqrt(2.0 / n):F4}");
         }
     }
+    /// <summary>
+    /// The selection as it was written before the launch-count work (vector_norm(.)^2, e2 - 2 cross + x2,
+    /// clamp, sqrt, argmin, arange * K + best, index_select), kept as the oracle for bit-identical choices.
+    /// </summary>
+    private static Tensor PreviousAssign(Tensor x0, Generator g, int k, CostSpace space)
+    {
+        long b = x0.shape[0];
+        long[] itemShape = x0.shape[1..];
+        var candidates = randn([b, k, .. itemShape], dtype: x0.dtype, device: x0.device, generator: g);
+        var x = space.Samples(x0);
+        var e = space.Noise(candidates, batchDims: 2);
+        var x2 = linalg.vector_norm(x, dims: [1]).square();
+        var e2 = linalg.vector_norm(e, dims: [2]).square();
+        var cross = x.unsqueeze(1).bmm(e.transpose(1, 2)).squeeze(1);
+        var d2 = (e2 - 2 * cross + x2.unsqueeze(1)).clamp_min(0);
+        var best = space.RoundCost(d2.sqrt()).argmin(1);
+        var rows = arange(b, dtype: ScalarType.Int64) * k + best;
+        return candidates.reshape([b * k, .. itemShape]).index_select(0, rows);
+    }
+
+    [Theory]
+    [InlineData(2, CostPrecision.Float32, false, null)]
+    [InlineData(2, CostPrecision.Float16, false, null)]
+    [InlineData(2, CostPrecision.Float32, true, null)]
+    [InlineData(3, CostPrecision.Float16, true, null)]
+    [InlineData(8, CostPrecision.Float32, false, null)]
+    [InlineData(2, CostPrecision.Float32, false, 4)]
+    [InlineData(4, CostPrecision.Float16, true, 4)]
+    public void Knn_ChoosesExactlyAsThePreviousImplementation_AndDrawsTheSameRandomness(int k, CostPrecision precision, bool standardize, int? poolTo)
+    {
+        // Many batches of several shapes (float16 cost rounding makes ties common, the case where a reordered
+        // computation would flip a choice); the output and the generator's next draw must be bit-identical.
+        Init();
+        var config = new NoiseAssignmentConfig
+        {
+            Method = NoiseAssignmentMethod.Knn, K = k, CostPrecision = precision, StandardizeForCost = standardize, PoolTo = poolTo,
+        };
+        var knn = new KnnNoiseSelector(config);
+        var space = new CostSpace(standardize, poolTo, precision);
+        long[][] shapes = poolTo is null ? [[1, 5], [7, 2], [64, 32], [256, 3, 4, 4], [33, 1, 28, 28]] : [[5, 2, 8, 8], [64, 1, 12, 12]];
+        int decisions = 0;
+        for (int r = 0; r < 40; r++)
+        {
+            foreach (var shape in shapes)
+            {
+                using var scope = NewDisposeScope();
+                var x0 = Data((ulong)(7919 * r + shape[0]), shape) * (r % 3 == 0 ? 0.1 : 1.5);
+                using var g1 = new Generator((ulong)(31 * r + 1));
+                using var g2 = new Generator((ulong)(31 * r + 1));
+                Assert.Equal(Values(PreviousAssign(x0, g1, k, space)), Values(knn.Assign(x0, g2)));
+                Assert.Equal(Values(randn([3], generator: g1)), Values(randn([3], generator: g2)));
+                decisions += (int)shape[0];
+            }
+        }
+        Assert.True(decisions > 10_000 || poolTo is not null, $"only {decisions} choices compared");
+    }
 }
