@@ -1,8 +1,10 @@
 namespace ImmisciblePolicy.Policy.Data;
 
 /// <summary>
-/// A set of demonstration episodes held in memory: what a LeRobot v3.0 dataset describes, minus videos.
-/// Every episode has the same state/action widths and the same optional signals.
+/// A set of demonstration episodes: what a LeRobot v3.0 dataset describes. States and actions are held in
+/// memory; camera frames are read through each episode's <see cref="IImageFrames"/> (memory, PNG cells or
+/// decoded video). Every episode has the same state/action widths, the same optional signals and the same image
+/// features.
 /// </summary>
 public sealed class DemonstrationDataset
 {
@@ -43,6 +45,13 @@ public sealed class DemonstrationDataset
                 throw new ArgumentException(
                     $"episode {e}: every episode must carry the same optional signals (next.reward/next.success/next.done) as episode 0",
                     nameof(episodes));
+            if (ep.Images.Count != first.Images.Count
+                || ep.Images.Any(kv => !first.Images.TryGetValue(kv.Key, out var f0) || f0.Feature != kv.Value.Feature))
+                throw new ArgumentException(
+                    $"episode {e}: every episode must carry the same image features as episode 0 " +
+                    $"([{string.Join(", ", first.Images.Values.Select(f => f.Feature.Name + " " + f.Feature.ShapeText))}]); " +
+                    $"received [{string.Join(", ", ep.Images.Values.Select(f => f.Feature.Name + " " + f.Feature.ShapeText))}]",
+                    nameof(episodes));
             if (ep.TaskIndex >= tasks.Count)
                 throw new ArgumentException($"episode {e}: task index {ep.TaskIndex} is outside [0, {tasks.Count})", nameof(episodes));
             total += ep.Length;
@@ -55,7 +64,11 @@ public sealed class DemonstrationDataset
         Tasks = [.. tasks];
         RobotType = robotType;
         TotalFrames = total;
+        ImageFeatures = [.. first.Images.Values.Select(f => f.Feature).OrderBy(f => f.Name, StringComparer.Ordinal)];
     }
+
+    /// <summary>Camera features every episode carries, ordered by name; empty for a state-only dataset.</summary>
+    public IReadOnlyList<ImageFeature> ImageFeatures { get; }
 
     public IReadOnlyList<Episode> Episodes { get; }
 

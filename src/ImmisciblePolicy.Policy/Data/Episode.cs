@@ -2,8 +2,9 @@ namespace ImmisciblePolicy.Policy.Data;
 
 /// <summary>
 /// One demonstration: T frames of observation.state (T, n) and action (T, m), float32, stored row-major,
-/// with the per-frame timestamp and the optional LeRobot signals next.reward / next.success / next.done.
-/// Immutable: the constructor copies its inputs.
+/// with the per-frame timestamp, the optional LeRobot signals next.reward / next.success / next.done, and
+/// optional camera frames per image feature (<see cref="Images"/>). Immutable: the constructor copies its numeric
+/// inputs; image frames are read through <see cref="IImageFrames"/>, which never change.
 /// </summary>
 public sealed class Episode
 {
@@ -13,6 +14,7 @@ public sealed class Episode
     private readonly float[]? rewards;
     private readonly bool[]? successes;
     private readonly bool[]? dones;
+    private static readonly IReadOnlyDictionary<string, IImageFrames> NoImages = new Dictionary<string, IImageFrames>();
 
     /// <param name="states">(length, stateDim) row-major observation.state.</param>
     /// <param name="actions">(length, actionDim) row-major action.</param>
@@ -21,6 +23,7 @@ public sealed class Episode
     /// <param name="successes">(length) next.success, or null.</param>
     /// <param name="dones">(length) next.done, or null.</param>
     /// <param name="taskIndex">Index into <see cref="DemonstrationDataset.Tasks"/>.</param>
+    /// <param name="images">camera frames by feature name (one frame per timestamp each), or null for none.</param>
     public Episode(
         int stateDim,
         int actionDim,
@@ -30,7 +33,8 @@ public sealed class Episode
         float[]? rewards = null,
         bool[]? successes = null,
         bool[]? dones = null,
-        int taskIndex = 0)
+        int taskIndex = 0,
+        IReadOnlyDictionary<string, IImageFrames>? images = null)
     {
         if (stateDim < 1)
             throw new ArgumentOutOfRangeException(nameof(stateDim), stateDim, "expected at least 1 state dimension");
@@ -54,6 +58,18 @@ public sealed class Episode
         if (rewards is not null)
             CheckFinite(rewards, 1, nameof(rewards));
         ArgumentOutOfRangeException.ThrowIfNegative(taskIndex);
+        if (images is not null)
+        {
+            foreach (var (name, frames) in images)
+            {
+                if (frames is null)
+                    throw new ArgumentException($"image feature '{name}' has no frames (null)", nameof(images));
+                if (frames.Feature.Name != name)
+                    throw new ArgumentException($"image feature stored under '{name}' names itself '{frames.Feature.Name}'", nameof(images));
+                if (frames.Count != length)
+                    throw new ArgumentException($"image feature '{name}': expected {length} frames (one per timestamp), received {frames.Count}", nameof(images));
+            }
+        }
 
         Length = length;
         StateDim = stateDim;
@@ -65,6 +81,7 @@ public sealed class Episode
         this.rewards = rewards is null ? null : (float[])rewards.Clone();
         this.successes = successes is null ? null : (bool[])successes.Clone();
         this.dones = dones is null ? null : (bool[])dones.Clone();
+        Images = images is null || images.Count == 0 ? NoImages : new Dictionary<string, IImageFrames>(images, StringComparer.Ordinal);
     }
 
     /// <summary>Builds an episode from per-frame vectors with timestamps t / fps, as LeRobot records them.</summary>
@@ -75,7 +92,8 @@ public sealed class Episode
         float[]? rewards = null,
         bool[]? successes = null,
         bool[]? dones = null,
-        int taskIndex = 0)
+        int taskIndex = 0,
+        IReadOnlyDictionary<string, IImageFrames>? images = null)
     {
         ArgumentNullException.ThrowIfNull(states);
         ArgumentNullException.ThrowIfNull(actions);
@@ -98,7 +116,7 @@ public sealed class Episode
             actions[t].CopyTo(flatActions, t * m);
             times[t] = (float)t / fps;
         }
-        return new Episode(n, m, flatStates, flatActions, times, rewards, successes, dones, taskIndex);
+        return new Episode(n, m, flatStates, flatActions, times, rewards, successes, dones, taskIndex, images);
     }
 
     /// <summary>Number of frames T.</summary>
@@ -130,6 +148,9 @@ public sealed class Episode
 
     /// <summary>(T) next.done; empty when <see cref="HasDones"/> is false.</summary>
     public ReadOnlySpan<bool> Dones => dones;
+
+    /// <summary>Camera frames by image feature name (LeRobot key, e.g. "observation.image"); empty when the episode has none.</summary>
+    public IReadOnlyDictionary<string, IImageFrames> Images { get; }
 
     public bool HasRewards => rewards is not null;
     public bool HasSuccesses => successes is not null;
