@@ -5,20 +5,27 @@ namespace ImmisciblePolicy.Policy.Data;
 
 /// <summary>
 /// Reads a LeRobot v3.0 dataset (as <see cref="LeRobotDatasetWriter"/> or LeRobot itself writes it, any
-/// number of data files and chunks) into a <see cref="DemonstrationDataset"/>. Only observation.state,
-/// action and the next.* signals are loaded; image/video features are ignored. Everything is checked:
-/// info.json version and features, column presence and types, per-episode lengths, frame and global
-/// indices. Problems surface as <see cref="InvalidDataException"/> naming the file and what is wrong.
+/// number of data files and chunks) into a <see cref="DemonstrationDataset"/>: observation.state, action, the
+/// next.* signals and every camera feature. `image` features (PNG cells of the data files) are kept compressed
+/// and decoded frame by frame on demand (<see cref="PngImageFrames"/>). Other features (strings, extra vectors)
+/// are not loaded. Everything is checked: info.json version and features, column presence and types,
+/// per-episode lengths, frame and global indices. Problems surface as <see cref="InvalidDataException"/>
+/// naming the file and what is wrong.
 /// </summary>
 public static class LeRobotDatasetReader
 {
-    public static async Task<DemonstrationDataset> ReadAsync(string root, CancellationToken cancellationToken = default)
+    public static Task<DemonstrationDataset> ReadAsync(string root, CancellationToken cancellationToken = default) =>
+        ReadAsync(root, null, cancellationToken);
+
+    /// <param name="options">how camera features are read; null for the defaults.</param>
+    public static async Task<DemonstrationDataset> ReadAsync(string root, LeRobotReaderOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"LeRobot dataset directory '{root}' does not exist");
+        options ??= new LeRobotReaderOptions();
 
-        Info info = ReadInfo(root);
+        Info info = ReadInfo(root, options);
         string[] tasks = await ReadTasksAsync(root, cancellationToken).ConfigureAwait(false);
         EpisodeRow[] rows = await ReadEpisodeRowsAsync(root, info, cancellationToken).ConfigureAwait(false);
 
@@ -40,15 +47,16 @@ public static class LeRobotDatasetReader
 
     private sealed record Info(
         int Fps, string? RobotType, long TotalEpisodes, long TotalFrames, string DataPath,
-        string[] StateNames, string[] ActionNames, bool HasRewards, bool HasSuccesses, bool HasDones);
+        string[] StateNames, string[] ActionNames, bool HasRewards, bool HasSuccesses, bool HasDones,
+        ImageFeature[] Images);
 
     private sealed record EpisodeRow(int EpisodeIndex, long Length, long Chunk, long File, long From, long To);
 
     private sealed record DataColumns(
         float[] States, float[] Actions, float[] Timestamps, float[]? Rewards, bool[]? Successes, bool[]? Dones,
-        long[] FrameIndex, long[] EpisodeIndex, long[] Index, long[] TaskIndex);
+        long[] FrameIndex, long[] EpisodeIndex, long[] Index, long[] TaskIndex, Dictionary<string, byte[][]> Images);
 
-    private static Info ReadInfo(string root)
+    private static Info ReadInfo(string root, LeRobotReaderOptions options)
     {
         const string file = LeRobotLayout.InfoPath;
         string path = Path.Combine(root, file);
@@ -104,10 +112,46 @@ public static class LeRobotDatasetReader
                 throw LeRobotFormatError.Create(file, $"feature '{name}' has dtype '{actual ?? "null"}', expected '{dtype}'");
         }
 
+        var images = new List<ImageFeature>();
+        foreach (var (name, node) in features)
+        {
+            string? dtype = node is JsonObject f && f["dtype"] is JsonValue dv && dv.TryGetValue(out string? s) ? s : null;
+            if (options.SkipCameraFeatures || dtype is not (LeRobotLayout.ImageDtype or LeRobotLayout.VideoDtype))
+                continue;
+            if (dtype == LeRobotLayout.VideoDtype)
+                throw LeRobotFormatError.Create(file, $"feature '{name}' is stored as video; reading video features is not supported yet");
+            images.Add(CameraFeature(name, (JsonObject)node!, file));
+        }
+
         return new Info(
             fps, robotType, totalEpisodes, totalFrames, dataPath,
             VectorNames(LeRobotLayout.ObservationState), VectorNames(LeRobotLayout.Action),
-            Optional(LeRobotLayout.NextReward, "float32"), Optional(LeRobotLayout.NextSuccess, "bool"), Optional(LeRobotLayout.NextDone, "bool"));
+            Optional(LeRobotLayout.NextReward, "float32"), Optional(LeRobotLayout.NextSuccess, "bool"), Optional(LeRobotLayout.NextDone, "bool"),
+            [.. images]);
+    }
+
+    /// <summary>
+    /// A camera feature's frame shape from info.json: shape [H, W, C] with names ["height", "width", "channel(s)"]
+    /// (what LeRobot records) or [C, H, W] when the names start with "channel" (some converted datasets declare that;
+    /// the stored PNGs and videos are H x W x C either way).
+    /// </summary>
+    private static ImageFeature CameraFeature(string name, JsonObject feature, string file)
+    {
+        int[] shape = feature["shape"] is JsonArray { Count: 3 } array && array.All(v => v is JsonValue j && j.TryGetValue(out int _))
+            ? [.. array.Select(v => v!.GetValue<int>())]
+            : throw LeRobotFormatError.Create(file, $"camera feature '{name}' has shape {feature["shape"]?.ToJsonString() ?? "null"}, expected [height, width, channels]");
+        bool channelsFirst = feature["names"] is JsonArray { Count: 3 } names && names[0] is JsonValue first
+            && first.TryGetValue(out string? firstName) && firstName.StartsWith("channel", StringComparison.OrdinalIgnoreCase);
+        var image = channelsFirst ? new ImageFeature(name, shape[1], shape[2], shape[0]) : new ImageFeature(name, shape[0], shape[1], shape[2]);
+        try
+        {
+            image.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw LeRobotFormatError.Create(file, ex.Message, ex);
+        }
+        return image;
     }
 
     /// <summary>LeRobot "names" is a list, a dict holding one list (e.g. {"motors": [...]}), or null.</summary>
@@ -186,6 +230,9 @@ public static class LeRobotDatasetReader
 
     private static async Task<DataColumns> ReadDataColumnsAsync(ParquetTableReader table, Info info, CancellationToken ct)
     {
+        var images = new Dictionary<string, byte[][]>(StringComparer.Ordinal);
+        foreach (ImageFeature image in info.Images)
+            images[image.Name] = await table.ReadImageBytesAsync(image.Name, ct).ConfigureAwait(false);
         return new DataColumns(
             await table.ReadFloatListAsync(LeRobotLayout.ObservationState, info.StateNames.Length, ct).ConfigureAwait(false),
             await table.ReadFloatListAsync(LeRobotLayout.Action, info.ActionNames.Length, ct).ConfigureAwait(false),
@@ -196,7 +243,8 @@ public static class LeRobotDatasetReader
             await table.ReadInt64Async(LeRobotLayout.FrameIndex, ct).ConfigureAwait(false),
             await table.ReadInt64Async(LeRobotLayout.EpisodeIndex, ct).ConfigureAwait(false),
             await table.ReadInt64Async(LeRobotLayout.Index, ct).ConfigureAwait(false),
-            await table.ReadInt64Async(LeRobotLayout.TaskIndex, ct).ConfigureAwait(false));
+            await table.ReadInt64Async(LeRobotLayout.TaskIndex, ct).ConfigureAwait(false),
+            images);
     }
 
     /// <summary>Cuts one episode's rows out of a data file and checks its indices against the episodes table.</summary>
@@ -228,6 +276,12 @@ public static class LeRobotDatasetReader
             throw LeRobotFormatError.Create(file, $"episode {row.EpisodeIndex}: task_index {task} is outside the {taskCount} tasks of {LeRobotLayout.TasksPath}");
 
         int n = info.StateNames.Length, m = info.ActionNames.Length;
+        var images = new Dictionary<string, IImageFrames>(StringComparer.Ordinal);
+        foreach (ImageFeature image in info.Images)
+        {
+            images[image.Name] = new PngImageFrames(image, data.Images[image.Name][start..(start + length)],
+                $"LeRobot dataset file '{file}', episode {row.EpisodeIndex}");
+        }
         try
         {
             return new Episode(
@@ -238,7 +292,8 @@ public static class LeRobotDatasetReader
                 data.Rewards?[start..(start + length)],
                 data.Successes?[start..(start + length)],
                 data.Dones?[start..(start + length)],
-                (int)task);
+                (int)task,
+                images);
         }
         catch (ArgumentException ex)
         {

@@ -13,6 +13,11 @@ namespace ImmisciblePolicy.Policy.Data;
 /// meta/episodes/chunk-000/file-000.parquet     one row per episode: length, tasks, file and frame range, stats/*
 /// data/chunk-CCC/file-FFF.parquet              one row per frame, many episodes per file
 /// </code>
+/// Camera features (<see cref="DemonstrationDataset.ImageFeatures"/>) are written as LeRobot `image` features: one
+/// PNG per frame embedded in the data files (a `datasets` Image struct of bytes and path), with per-channel
+/// statistics in [0, 1] from sampled frames (<see cref="ImageStatistics"/>). Frames are compressed and measured
+/// one episode at a time, and a data file is written as soon as it is full, so at most one data file's worth of
+/// PNG bytes is held beyond what the dataset itself holds.
 /// The write is atomic: everything goes to a hidden temporary directory next to the target, which is
 /// renamed into place only when complete, so the target never holds half a dataset.
 /// </summary>
@@ -75,7 +80,6 @@ public sealed class LeRobotDatasetWriter
 
     private async Task WriteContentsAsync(DemonstrationDataset dataset, string root, CancellationToken ct)
     {
-        var files = AssignDataFiles(dataset);
         var episodeFrom = new long[dataset.Episodes.Count];
         long next = 0;
         for (int e = 0; e < dataset.Episodes.Count; e++)
@@ -84,17 +88,12 @@ public sealed class LeRobotDatasetWriter
             next += dataset.Episodes[e].Length;
         }
 
-        foreach (var group in files.GroupBy(f => (f.Chunk, f.File)))
-        {
-            string relative = LeRobotLayout.FormatChunkFile(LeRobotLayout.DataPathTemplate, group.Key.Chunk, group.Key.File);
-            int[] episodes = [.. group.Select(f => f.Episode)];
-            await BuildDataTable(dataset, episodes, episodeFrom)
-                .WriteAsync(Path.Combine(root, relative), HuggingFaceMetadata(dataset), ct).ConfigureAwait(false);
-            FileWritten?.Invoke(relative);
-        }
+        // Per camera, per episode: LeRobot's sampled image statistics (compute_episode_stats).
+        var cameraStats = dataset.ImageFeatures.ToDictionary(f => f.Name, _ => new FeatureStatistics[dataset.Episodes.Count], StringComparer.Ordinal);
+        var files = await WriteDataFilesAsync(dataset, root, episodeFrom, cameraStats, ct).ConfigureAwait(false);
 
         string episodesPath = LeRobotLayout.FormatChunkFile(LeRobotLayout.EpisodesPathTemplate, 0, 0);
-        await BuildEpisodesTable(dataset, files, episodeFrom).WriteAsync(Path.Combine(root, episodesPath), null, ct).ConfigureAwait(false);
+        await BuildEpisodesTable(dataset, files, episodeFrom, cameraStats).WriteAsync(Path.Combine(root, episodesPath), null, ct).ConfigureAwait(false);
         FileWritten?.Invoke(episodesPath);
 
         var tasks = new ParquetTableWriter();
@@ -106,6 +105,8 @@ public sealed class LeRobotDatasetWriter
         var stats = new JsonObject();
         foreach (var (feature, values, dim) in FeatureColumns(dataset, [.. Enumerable.Range(0, dataset.Episodes.Count)], episodeFrom))
             stats[feature] = StatsJson(FeatureStatistics.Compute(values, dim));
+        foreach (var (camera, perEpisode) in cameraStats)
+            stats[camera] = StatsJson(ImageStatistics.Aggregate(perEpisode), channelShaped: true);
         await WriteJsonAsync(root, LeRobotLayout.StatsPath, stats, ct).ConfigureAwait(false);
 
         await WriteJsonAsync(root, LeRobotLayout.InfoPath, InfoJson(dataset), ct).ConfigureAwait(false);
@@ -119,32 +120,63 @@ public sealed class LeRobotDatasetWriter
         FileWritten?.Invoke(relative);
     }
 
-    /// <summary>Which data file each episode goes to: files fill up to DataFilesSizeInMb (in-memory
-    /// estimate, as LeRobot's get_hf_dataset_size_in_mb), then the next file, rolling chunks per ChunksSize.</summary>
-    private List<(int Episode, int Chunk, int File)> AssignDataFiles(DemonstrationDataset dataset)
+    /// <summary>
+    /// Writes the data files and says which file each episode went to. Episodes are added in order; each camera's
+    /// frames are PNG-compressed (passed through when they already are PNG) and measured as the episode is added.
+    /// A file fills up to DataFilesSizeInMb (in-memory estimate, as LeRobot's get_hf_dataset_size_in_mb, counting
+    /// the PNG bytes), is written, and the next file starts, rolling chunks per ChunksSize.
+    /// </summary>
+    private async Task<List<(int Episode, int Chunk, int File)>> WriteDataFilesAsync(
+        DemonstrationDataset dataset, string root, long[] episodeFrom, Dictionary<string, FeatureStatistics[]> cameraStats, CancellationToken ct)
     {
         int bytesPerFrame = 4 * (dataset.StateDim + dataset.ActionDim) + 4 + 4 * 8
             + (dataset.HasRewards ? 4 : 0) + (dataset.HasSuccesses ? 1 : 0) + (dataset.HasDones ? 1 : 0);
         double limit = Options.DataFilesSizeInMb * 1024 * 1024;
+        IReadOnlyList<ImageFeature> cameras = dataset.ImageFeatures;
         var result = new List<(int, int, int)>();
+        var batch = new List<(int Episode, PngImageFrames[] Images)>();
         int chunk = 0, file = 0;
         double used = 0;
+
+        async Task FlushAsync()
+        {
+            string relative = LeRobotLayout.FormatChunkFile(LeRobotLayout.DataPathTemplate, chunk, file);
+            await BuildDataTable(dataset, batch, episodeFrom)
+                .WriteAsync(Path.Combine(root, relative), HuggingFaceMetadata(dataset), ct).ConfigureAwait(false);
+            FileWritten?.Invoke(relative);
+            batch.Clear();
+        }
+
         for (int e = 0; e < dataset.Episodes.Count; e++)
         {
-            double size = (double)dataset.Episodes[e].Length * bytesPerFrame;
+            ct.ThrowIfCancellationRequested();
+            Episode episode = dataset.Episodes[e];
+            double size = (double)episode.Length * bytesPerFrame;
+            var pngs = new PngImageFrames[cameras.Count];
+            for (int c = 0; c < cameras.Count; c++)
+            {
+                IImageFrames frames = episode.Images[cameras[c].Name];
+                cameraStats[cameras[c].Name][e] = ImageStatistics.ComputeEpisode(frames);
+                pngs[c] = PngImageFrames.Encode(frames);
+                size += pngs[c].CompressedBytes;
+            }
             if (used > 0 && used + size > limit)
             {
+                await FlushAsync().ConfigureAwait(false);
                 (chunk, file) = LeRobotLayout.NextChunkFile(chunk, file, Options.ChunksSize);
                 used = 0;
             }
+            batch.Add((e, pngs));
             result.Add((e, chunk, file));
             used += size;
         }
+        await FlushAsync().ConfigureAwait(false);
         return result;
     }
 
-    private static ParquetTableWriter BuildDataTable(DemonstrationDataset dataset, int[] episodes, long[] episodeFrom)
+    private static ParquetTableWriter BuildDataTable(DemonstrationDataset dataset, List<(int Episode, PngImageFrames[] Images)> batch, long[] episodeFrom)
     {
+        int[] episodes = [.. batch.Select(b => b.Episode)];
         int rows = episodes.Sum(e => dataset.Episodes[e].Length);
         var state = new float[rows * dataset.StateDim];
         var action = new float[rows * dataset.ActionDim];
@@ -179,6 +211,13 @@ public sealed class LeRobotDatasetWriter
         var table = new ParquetTableWriter();
         table.AddList(LeRobotLayout.ObservationState, state, dataset.StateDim);
         table.AddList(LeRobotLayout.Action, action, dataset.ActionDim);
+        for (int c = 0; c < dataset.ImageFeatures.Count; c++)
+        {
+            // The cell's path is the basename LeRobot's embedded PNG had: frame-{frame_index:06d}.png.
+            byte[][] pngs = [.. batch.SelectMany(b => Enumerable.Range(0, b.Images[c].Count).Select(t => b.Images[c].PngArray(t)))];
+            string[] paths = [.. frameIndex.Select(LeRobotLayout.ImageFileName)];
+            table.AddImage(dataset.ImageFeatures[c].Name, pngs, paths);
+        }
         if (dataset.HasRewards)
             table.AddFloat(LeRobotLayout.NextReward, reward);
         if (dataset.HasSuccesses)
@@ -194,7 +233,8 @@ public sealed class LeRobotDatasetWriter
     }
 
     private static ParquetTableWriter BuildEpisodesTable(
-        DemonstrationDataset dataset, List<(int Episode, int Chunk, int File)> files, long[] episodeFrom)
+        DemonstrationDataset dataset, List<(int Episode, int Chunk, int File)> files, long[] episodeFrom,
+        Dictionary<string, FeatureStatistics[]> cameraStats)
     {
         int count = dataset.Episodes.Count;
         var table = new ParquetTableWriter();
@@ -222,6 +262,21 @@ public sealed class LeRobotDatasetWriter
             table.AddList(prefix + "count", [.. s.Select(x => x.Count)], 1);
             for (int q = 0; q < LeRobotLayout.Quantiles.Count; q++)
                 table.AddList(prefix + LeRobotLayout.Quantiles[q].Name, [.. s.SelectMany(x => x.Quantiles[q])], dim);
+        }
+
+        // Camera statistics are (C, 1, 1) arrays per episode; count is (1).
+        foreach (ImageFeature camera in dataset.ImageFeatures)
+        {
+            string prefix = $"stats/{camera.Name}/";
+            FeatureStatistics[] s = cameraStats[camera.Name];
+            int channels = camera.Channels;
+            table.AddChannelStatistic(prefix + "min", [.. s.SelectMany(x => x.Min)], channels);
+            table.AddChannelStatistic(prefix + "max", [.. s.SelectMany(x => x.Max)], channels);
+            table.AddChannelStatistic(prefix + "mean", [.. s.SelectMany(x => x.Mean)], channels);
+            table.AddChannelStatistic(prefix + "std", [.. s.SelectMany(x => x.Std)], channels);
+            table.AddList(prefix + "count", [.. s.Select(x => x.Count)], 1);
+            for (int q = 0; q < LeRobotLayout.Quantiles.Count; q++)
+                table.AddChannelStatistic(prefix + LeRobotLayout.Quantiles[q].Name, [.. s.SelectMany(x => x.Quantiles[q])], channels);
         }
 
         // Everything fits one episodes file, so every row points at meta/episodes/chunk-000/file-000.
@@ -278,22 +333,26 @@ public sealed class LeRobotDatasetWriter
         return [.. result];
     }
 
-    private static JsonObject StatsJson(FeatureStatistics s)
+    /// <param name="channelShaped">camera statistics: every array is written with shape (C, 1, 1) as LeRobot keeps
+    /// them (compute_stats.py: per-channel stats with a leading channel axis), e.g. [[[0.5]], [[0.4]], [[0.3]]].</param>
+    private static JsonObject StatsJson(FeatureStatistics s, bool channelShaped = false)
     {
         var node = new JsonObject
         {
-            ["min"] = ToJson(s.Min),
-            ["max"] = ToJson(s.Max),
-            ["mean"] = ToJson(s.Mean),
-            ["std"] = ToJson(s.Std),
+            ["min"] = ToJson(s.Min, channelShaped),
+            ["max"] = ToJson(s.Max, channelShaped),
+            ["mean"] = ToJson(s.Mean, channelShaped),
+            ["std"] = ToJson(s.Std, channelShaped),
             ["count"] = new JsonArray(s.Count),
         };
         for (int q = 0; q < LeRobotLayout.Quantiles.Count; q++)
-            node[LeRobotLayout.Quantiles[q].Name] = ToJson(s.Quantiles[q]);
+            node[LeRobotLayout.Quantiles[q].Name] = ToJson(s.Quantiles[q], channelShaped);
         return node;
     }
 
-    private static JsonArray ToJson(double[] values) => [.. values.Select(v => JsonValue.Create(v))];
+    private static JsonArray ToJson(double[] values, bool channelShaped = false) => channelShaped
+        ? [.. values.Select(v => (JsonNode)new JsonArray(new JsonArray(JsonValue.Create(v))))]
+        : [.. values.Select(v => JsonValue.Create(v))];
 
     private JsonObject InfoJson(DemonstrationDataset dataset)
     {
@@ -323,6 +382,15 @@ public sealed class LeRobotDatasetWriter
             [LeRobotLayout.ObservationState] = Feature("float32", dataset.StateDim, dataset.StateNames),
             [LeRobotLayout.Action] = Feature("float32", dataset.ActionDim, dataset.ActionNames),
         };
+        foreach (ImageFeature camera in dataset.ImageFeatures)
+        {
+            features[camera.Name] = new JsonObject
+            {
+                ["dtype"] = LeRobotLayout.ImageDtype,
+                ["shape"] = new JsonArray(camera.Height, camera.Width, camera.Channels),
+                ["names"] = new JsonArray([.. LeRobotLayout.ImageShapeNames.Select(n => JsonValue.Create(n))]),
+            };
+        }
         if (dataset.HasRewards)
             features[LeRobotLayout.NextReward] = Feature("float32", 1, null);
         if (dataset.HasSuccesses)
@@ -353,6 +421,9 @@ public sealed class LeRobotDatasetWriter
             [LeRobotLayout.ObservationState] = Sequence(dataset.StateDim),
             [LeRobotLayout.Action] = Sequence(dataset.ActionDim),
         };
+        // `datasets` Image feature with every field at its default: asdict keeps only "_type".
+        foreach (ImageFeature camera in dataset.ImageFeatures)
+            features[camera.Name] = new JsonObject { ["_type"] = "Image" };
         if (dataset.HasRewards)
             features[LeRobotLayout.NextReward] = Value("float32");
         if (dataset.HasSuccesses)
