@@ -7,8 +7,10 @@ namespace ImmisciblePolicy.Policy.Data;
 /// Reads a LeRobot v3.0 dataset (as <see cref="LeRobotDatasetWriter"/> or LeRobot itself writes it, any
 /// number of data files and chunks) into a <see cref="DemonstrationDataset"/>: observation.state, action, the
 /// next.* signals and every camera feature. `image` features (PNG cells of the data files) are kept compressed
-/// and decoded frame by frame on demand (<see cref="PngImageFrames"/>). Other features (strings, extra vectors)
-/// are not loaded. Everything is checked: info.json version and features, column presence and types,
+/// and decoded frame by frame on demand (<see cref="PngImageFrames"/>); `video` features are decoded from their mp4
+/// files by the ffmpeg program one episode at a time into a bounded cache (<see cref="VideoImageFrames"/>), and a
+/// dataset with video features fails at once, naming the feature, when ffmpeg is not installed. Other features
+/// (strings, extra vectors) are not loaded. Everything is checked: info.json version and features, column presence and types,
 /// per-episode lengths, frame and global indices. Problems surface as <see cref="InvalidDataException"/>
 /// naming the file and what is wrong.
 /// </summary>
@@ -28,6 +30,7 @@ public static class LeRobotDatasetReader
         Info info = ReadInfo(root, options);
         string[] tasks = await ReadTasksAsync(root, cancellationToken).ConfigureAwait(false);
         EpisodeRow[] rows = await ReadEpisodeRowsAsync(root, info, cancellationToken).ConfigureAwait(false);
+        VideoFrameDecoder? decoder = VideoDecoder(root, info, rows, options);
 
         var episodes = new Episode[rows.Length];
         foreach (var file in rows.GroupBy(r => (r.Chunk, r.File)).OrderBy(g => g.Key))
@@ -36,7 +39,7 @@ public static class LeRobotDatasetReader
             await using ParquetTableReader table = await ParquetTableReader.OpenAsync(root, relative, cancellationToken).ConfigureAwait(false);
             DataColumns data = await ReadDataColumnsAsync(table, info, cancellationToken).ConfigureAwait(false);
             foreach (EpisodeRow row in file)
-                episodes[row.EpisodeIndex] = SliceEpisode(relative, data, row, info, tasks.Length);
+                episodes[row.EpisodeIndex] = SliceEpisode(root, relative, data, row, info, tasks.Length, decoder);
         }
 
         long totalFrames = episodes.Sum(e => (long)e.Length);
@@ -48,9 +51,12 @@ public static class LeRobotDatasetReader
     private sealed record Info(
         int Fps, string? RobotType, long TotalEpisodes, long TotalFrames, string DataPath,
         string[] StateNames, string[] ActionNames, bool HasRewards, bool HasSuccesses, bool HasDones,
-        ImageFeature[] Images);
+        ImageFeature[] Images, ImageFeature[] Videos, string VideoPath);
 
-    private sealed record EpisodeRow(int EpisodeIndex, long Length, long Chunk, long File, long From, long To);
+    private sealed record EpisodeRow(int EpisodeIndex, long Length, long Chunk, long File, long From, long To, VideoRow[] Videos);
+
+    /// <summary>Where one episode of one video feature lives: videos/{key}/chunk_index, file_index, from/to_timestamp.</summary>
+    private sealed record VideoRow(long Chunk, long File, double From, double To);
 
     private sealed record DataColumns(
         float[] States, float[] Actions, float[] Timestamps, float[]? Rewards, bool[]? Successes, bool[]? Dones,
@@ -113,21 +119,52 @@ public static class LeRobotDatasetReader
         }
 
         var images = new List<ImageFeature>();
+        var videos = new List<ImageFeature>();
         foreach (var (name, node) in features)
         {
             string? dtype = node is JsonObject f && f["dtype"] is JsonValue dv && dv.TryGetValue(out string? s) ? s : null;
             if (options.SkipCameraFeatures || dtype is not (LeRobotLayout.ImageDtype or LeRobotLayout.VideoDtype))
                 continue;
-            if (dtype == LeRobotLayout.VideoDtype)
-                throw LeRobotFormatError.Create(file, $"feature '{name}' is stored as video; reading video features is not supported yet");
-            images.Add(CameraFeature(name, (JsonObject)node!, file));
+            var feature = (JsonObject)node!;
+            if (dtype == LeRobotLayout.VideoDtype && IsDepthMap(feature))
+                throw LeRobotFormatError.Create(file, $"video feature '{name}' is a depth map (12-bit quantised); depth videos are not supported");
+            (dtype == LeRobotLayout.VideoDtype ? videos : images).Add(CameraFeature(name, feature, file));
         }
+        string videoPath = json["video_path"] is JsonValue vp && vp.TryGetValue(out string? v) ? v : LeRobotLayout.VideoPathTemplate;
 
         return new Info(
             fps, robotType, totalEpisodes, totalFrames, dataPath,
             VectorNames(LeRobotLayout.ObservationState), VectorNames(LeRobotLayout.Action),
             Optional(LeRobotLayout.NextReward, "float32"), Optional(LeRobotLayout.NextSuccess, "bool"), Optional(LeRobotLayout.NextDone, "bool"),
-            [.. images]);
+            [.. images], [.. videos], videoPath);
+    }
+
+    /// <summary>LeRobot marks depth cameras with is_depth_map in "info" (or the legacy video.is_depth_map, also in "video_info").</summary>
+    private static bool IsDepthMap(JsonObject feature)
+    {
+        static bool Flag(JsonNode? block) => block is JsonObject o
+            && ((o["is_depth_map"] is JsonValue a && a.TryGetValue(out bool x) && x) || (o["video.is_depth_map"] is JsonValue b && b.TryGetValue(out bool y) && y));
+        return Flag(feature["info"]) || Flag(feature["video_info"]);
+    }
+
+    /// <summary>The shared decoder of a dataset with video features; checks that ffmpeg and every video file are there.</summary>
+    private static VideoFrameDecoder? VideoDecoder(string root, Info info, EpisodeRow[] rows, LeRobotReaderOptions options)
+    {
+        if (info.Videos.Length == 0)
+            return null;
+        string first = LeRobotLayout.FormatVideoFile(info.VideoPath, info.Videos[0].Name, rows[0].Videos[0].Chunk, rows[0].Videos[0].File);
+        string names = string.Join(", ", info.Videos.Select(v => $"'{v.Name}'"));
+        FfmpegProgram ffmpeg = FfmpegProgram.Locate(options.FfmpegPath, $"reading the video feature{(info.Videos.Length > 1 ? "s" : "")} {names} ({first}, ...)");
+        foreach (EpisodeRow row in rows)
+        {
+            for (int v = 0; v < info.Videos.Length; v++)
+            {
+                string relative = LeRobotLayout.FormatVideoFile(info.VideoPath, info.Videos[v].Name, row.Videos[v].Chunk, row.Videos[v].File);
+                if (!File.Exists(Path.Combine(root, relative)))
+                    throw LeRobotFormatError.Create(relative, $"file is missing (video feature '{info.Videos[v].Name}', episode {row.EpisodeIndex})");
+            }
+        }
+        return new VideoFrameDecoder(ffmpeg, (long)options.VideoCacheMegabytes << 20, options.VideoToleranceSeconds);
     }
 
     /// <summary>
@@ -207,12 +244,32 @@ public static class LeRobotDatasetReader
             long[] fileIndex = await table.ReadInt64Async(LeRobotLayout.DataFileIndex, ct).ConfigureAwait(false);
             long[] from = await table.ReadInt64Async(LeRobotLayout.DatasetFromIndex, ct).ConfigureAwait(false);
             long[] to = await table.ReadInt64Async(LeRobotLayout.DatasetToIndex, ct).ConfigureAwait(false);
+            var videos = new (long[] Chunk, long[] File, double[] From, double[] To)[info.Videos.Length];
+            for (int v = 0; v < videos.Length; v++)
+            {
+                string key = info.Videos[v].Name;
+                videos[v] = (
+                    await table.ReadInt64Async(LeRobotLayout.VideoChunkIndex(key), ct).ConfigureAwait(false),
+                    await table.ReadInt64Async(LeRobotLayout.VideoFileIndex(key), ct).ConfigureAwait(false),
+                    await table.ReadDoubleAsync(LeRobotLayout.VideoFromTimestamp(key), ct).ConfigureAwait(false),
+                    await table.ReadDoubleAsync(LeRobotLayout.VideoToTimestamp(key), ct).ConfigureAwait(false));
+            }
             for (int i = 0; i < episode.Length; i++)
             {
                 if (length[i] < 1 || to[i] - from[i] != length[i])
                     throw LeRobotFormatError.Create(file,
                         $"episode {episode[i]}: length is {length[i]} but dataset_from_index..dataset_to_index is {from[i]}..{to[i]}");
-                rows.Add((new EpisodeRow((int)episode[i], length[i], chunk[i], fileIndex[i], from[i], to[i]), file));
+                var videoRows = new VideoRow[videos.Length];
+                for (int v = 0; v < videos.Length; v++)
+                {
+                    var (c, f, start, end) = (videos[v].Chunk[i], videos[v].File[i], videos[v].From[i], videos[v].To[i]);
+                    if (c < 0 || f < 0 || !double.IsFinite(start) || start < 0 || !(end > start))
+                        throw LeRobotFormatError.Create(file,
+                            $"episode {episode[i]}: video feature '{info.Videos[v].Name}' has chunk {c}, file {f}, timestamps {start}..{end}; " +
+                            "expected non-negative indices and 0 <= from_timestamp < to_timestamp");
+                    videoRows[v] = new VideoRow(c, f, start, end);
+                }
+                rows.Add((new EpisodeRow((int)episode[i], length[i], chunk[i], fileIndex[i], from[i], to[i], videoRows), file));
             }
         }
 
@@ -248,7 +305,7 @@ public static class LeRobotDatasetReader
     }
 
     /// <summary>Cuts one episode's rows out of a data file and checks its indices against the episodes table.</summary>
-    private static Episode SliceEpisode(string file, DataColumns data, EpisodeRow row, Info info, int taskCount)
+    private static Episode SliceEpisode(string root, string file, DataColumns data, EpisodeRow row, Info info, int taskCount, VideoFrameDecoder? decoder)
     {
         int start = Array.IndexOf(data.EpisodeIndex, (long)row.EpisodeIndex);
         if (start < 0)
@@ -281,6 +338,14 @@ public static class LeRobotDatasetReader
         {
             images[image.Name] = new PngImageFrames(image, data.Images[image.Name][start..(start + length)],
                 $"LeRobot dataset file '{file}', episode {row.EpisodeIndex}");
+        }
+        for (int v = 0; v < info.Videos.Length; v++)
+        {
+            ImageFeature video = info.Videos[v];
+            VideoRow where = row.Videos[v];
+            string relative = LeRobotLayout.FormatVideoFile(info.VideoPath, video.Name, where.Chunk, where.File);
+            images[video.Name] = new VideoImageFrames(decoder!, video, Path.GetFullPath(Path.Combine(root, relative)), relative, where.From,
+                data.Timestamps.AsSpan(start, length), info.Fps, $"episode {row.EpisodeIndex}");
         }
         try
         {

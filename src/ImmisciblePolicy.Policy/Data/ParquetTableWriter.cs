@@ -19,6 +19,8 @@ internal sealed class ParquetTableWriter
 
     public void AddFloat(string name, float[] values) => AddScalar(name, values);
 
+    public void AddDouble(string name, double[] values) => AddScalar(name, values);
+
     public void AddBool(string name, bool[] values) => AddScalar(name, values);
 
     public void AddString(string name, string[] values)
