@@ -150,7 +150,7 @@ public static class LeRobotDatasetReader
     /// <summary>The shared decoder of a dataset with video features; checks that ffmpeg and every video file are there.</summary>
     private static VideoFrameDecoder? VideoDecoder(string root, Info info, EpisodeRow[] rows, LeRobotReaderOptions options)
     {
-        if (info.Videos.Length == 0)
+        if (info.Videos.Length == 0 || rows.Length == 0)
             return null;
         string first = LeRobotLayout.FormatVideoFile(info.VideoPath, info.Videos[0].Name, rows[0].Videos[0].Chunk, rows[0].Videos[0].File);
         string names = string.Join(", ", info.Videos.Select(v => $"'{v.Name}'"));

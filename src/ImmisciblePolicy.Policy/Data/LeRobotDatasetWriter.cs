@@ -99,23 +99,7 @@ public sealed class LeRobotDatasetWriter
         var videos = new Dictionary<string, VideoSpan[]>(StringComparer.Ordinal);
         if (Options.Video is { } encoding && dataset.ImageFeatures.Count > 0)
         {
-            var ffmpeg = FfmpegProgram.Locate(Options.FfmpegPath,
-                $"writing the camera feature{(dataset.ImageFeatures.Count > 1 ? "s" : "")} {string.Join(", ", dataset.ImageFeatures.Select(f => $"'{f.Name}'"))} as video");
-            foreach (ImageFeature camera in dataset.ImageFeatures)
-            {
-                // SVT-AV1 1.4 (Debian 12) refuses frames under 64 pixels; 4:2:0 chroma halves both sides.
-                if (encoding.Codec == "libsvtav1" && (camera.Height < 64 || camera.Width < 64))
-                    throw new ArgumentException(
-                        $"camera '{camera.Name}' has {camera.Height} x {camera.Width} frames; the SVT-AV1 encoder needs at least 64 x 64 (use libx264 for smaller frames)",
-                        nameof(dataset));
-                if (encoding.PixelFormat.StartsWith("yuv420", StringComparison.Ordinal) && (camera.Height % 2 != 0 || camera.Width % 2 != 0))
-                    throw new ArgumentException(
-                        $"camera '{camera.Name}' has {camera.Height} x {camera.Width} frames; pixel format {encoding.PixelFormat} needs even height and width",
-                        nameof(dataset));
-            }
-            if (!ffmpeg.HasEncoder(encoding.Codec))
-                throw new InvalidOperationException(
-                    $"the ffmpeg at '{ffmpeg.Path}' has no '{encoding.Codec}' encoder; choose another video codec (libsvtav1, libx264, libaom-av1, libx265)");
+            FfmpegProgram ffmpeg = VideoEncoder(dataset, encoding);
             foreach (ImageFeature camera in dataset.ImageFeatures)
                 videos[camera.Name] = WriteVideos(dataset, camera, root, ffmpeg, encoding, cameraStats[camera.Name], ct);
         }
@@ -147,6 +131,29 @@ public sealed class LeRobotDatasetWriter
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, node.ToJsonString(Indented), ct).ConfigureAwait(false);
         FileWritten?.Invoke(relative);
+    }
+
+    /// <summary>Finds ffmpeg and checks that it and the encoder can take these cameras, before anything is encoded.</summary>
+    private FfmpegProgram VideoEncoder(DemonstrationDataset dataset, VideoEncoding encoding)
+    {
+        var ffmpeg = FfmpegProgram.Locate(Options.FfmpegPath,
+            $"writing the camera feature{(dataset.ImageFeatures.Count > 1 ? "s" : "")} {string.Join(", ", dataset.ImageFeatures.Select(f => $"'{f.Name}'"))} as video");
+        foreach (ImageFeature camera in dataset.ImageFeatures)
+        {
+            // SVT-AV1 1.4 (Debian 12) refuses frames under 64 pixels; 4:2:0 chroma halves both sides.
+            if (encoding.Codec == "libsvtav1" && (camera.Height < 64 || camera.Width < 64))
+                throw new ArgumentException(
+                    $"camera '{camera.Name}' has {camera.Height} x {camera.Width} frames; the SVT-AV1 encoder needs at least 64 x 64 (use libx264 for smaller frames)",
+                    nameof(dataset));
+            if (encoding.PixelFormat.StartsWith("yuv420", StringComparison.Ordinal) && (camera.Height % 2 != 0 || camera.Width % 2 != 0))
+                throw new ArgumentException(
+                    $"camera '{camera.Name}' has {camera.Height} x {camera.Width} frames; pixel format {encoding.PixelFormat} needs even height and width",
+                    nameof(dataset));
+        }
+        if (!ffmpeg.HasEncoder(encoding.Codec))
+            throw new InvalidOperationException(
+                $"the ffmpeg at '{ffmpeg.Path}' has no '{encoding.Codec}' encoder; choose another video codec (libsvtav1, libx264, libaom-av1, libx265)");
+        return ffmpeg;
     }
 
     /// <summary>Where one episode of one camera went: videos/{camera}/chunk_index, file_index, from/to_timestamp.</summary>

@@ -119,7 +119,7 @@ public sealed partial class VideoFrameDecoder
         string[] arguments =
         [
             "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
-            "-copyts", "-ss", seek.ToString("R", CultureInfo.InvariantCulture), "-i", clip.Path,
+            "-copyts", "-ss", seek.ToString("0.#########", CultureInfo.InvariantCulture), "-i", clip.Path,
             "-map", "0:v:0", "-an", "-sn", "-dn",
             "-frames:v", count.ToString(CultureInfo.InvariantCulture),
             "-vf", "showinfo", "-fps_mode", "passthrough",
