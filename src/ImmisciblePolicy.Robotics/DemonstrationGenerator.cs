@@ -15,17 +15,23 @@ public sealed record DemonstrationReport(DemonstrationDataset Dataset, double Su
 
 /// <summary>
 /// Records demonstrations from the scripted experts: Push-T's planning expert, and for the bimodal task an
-/// expert that alternates sides so both modes are equally represented.
+/// expert that alternates sides so both modes are equally represented. With a camera feature, every observation
+/// also gets the frame a <see cref="SceneCamera"/> renders of the scene at that moment, kept PNG-compressed
+/// (<see cref="PngImageFrames"/>) so a few hundred episodes of 96 x 96 frames stay small in memory.
 /// </summary>
 public static class DemonstrationGenerator
 {
     /// <summary>Runs <paramref name="episodes"/> expert episodes with seeds firstSeed, firstSeed+1, ...</summary>
     /// <param name="onlySuccessful">keep only the episodes that succeeded (the dataset may then hold fewer).</param>
     /// <param name="progress">called after each episode with (done, total).</param>
+    /// <param name="camera">record frames of this camera feature (e.g. <see cref="SceneCameras.PushT"/>); null for state only.</param>
+    /// <param name="render">the renderer behind <paramref name="camera"/>; null for <see cref="SceneCameras.Render"/>.</param>
     public static DemonstrationReport Generate(SimTaskKind task, int episodes, long firstSeed = 0, bool onlySuccessful = false,
-        Action<int, int>? progress = null, CancellationToken cancellationToken = default)
+        Action<int, int>? progress = null, CancellationToken cancellationToken = default, ImageFeature? camera = null, SceneCamera? render = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
+        camera?.Validate();
+        render ??= SceneCameras.Render;
         var kept = new Episode?[episodes];
         var success = new bool[episodes];
         var finalScore = new double[episodes];
@@ -34,7 +40,7 @@ public static class DemonstrationGenerator
         // Episodes are independent and the experts are pure C#: run them on all cores.
         Parallel.For(0, episodes, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
-            var (episode, ok, score) = Record(task, firstSeed + i, i);
+            var (episode, ok, score) = Record(task, firstSeed + i, i, camera, render);
             success[i] = ok;
             finalScore[i] = score;
             if (ok || !onlySuccessful) kept[i] = episode;
@@ -48,24 +54,32 @@ public static class DemonstrationGenerator
         return new DemonstrationReport(dataset, success.Average(s => s ? 1.0 : 0.0), watch.Elapsed.TotalSeconds / episodes, finalScore.Average());
     }
 
-    private static (Episode Episode, bool Success, double FinalScore) Record(SimTaskKind task, long seed, int index)
+    private static (Episode Episode, bool Success, double FinalScore) Record(SimTaskKind task, long seed, int index, ImageFeature? camera, SceneCamera render)
     {
         var env = SimTasks.Create(task);
         env.Reset(seed);
+        var pngs = new List<byte[]>();
+        byte[] frame = camera is null ? [] : new byte[camera.FrameBytes];
+        Action<ISimTask>? observed = camera is null ? null : scene =>
+        {
+            render(scene, camera, frame);
+            pngs.Add(PngCodec.Encode(camera, frame));
+        };
         ExpertEpisode run = env switch
         {
-            PushTEnv pusht => new PushTExpert().Run(pusht),
+            PushTEnv pusht => new PushTExpert().Run(pusht, observed),
             // Alternate sides so both modes are equally represented.
-            BimodalReachEnv reach => new BimodalReachExpert(reach.Config, BimodalReachExpert.SideForEpisode(index), unchecked((int)seed)).Run(reach),
+            BimodalReachEnv reach => new BimodalReachExpert(reach.Config, BimodalReachExpert.SideForEpisode(index), unchecked((int)seed)).Run(reach, observed),
             _ => throw new ArgumentOutOfRangeException(nameof(task), task, "no expert for this task"),
         };
+        var images = camera is null ? null : new Dictionary<string, IImageFrames> { [camera.Name] = new PngImageFrames(camera, pngs, $"{task} episode {index}") };
         int n = run.Actions.Count;
         var successes = new bool[n];
         var dones = new bool[n];
         successes[n - 1] = run.Success;   // the success signal belongs to the frame whose action achieved it
         dones[n - 1] = true;
         var episode = Episode.FromFrames(run.Observations.Select(ToFloat).ToList(), run.Actions.Select(ToFloat).ToList(), 10,
-            run.Rewards.Select(r => (float)r).ToArray(), successes, dones);
+            run.Rewards.Select(r => (float)r).ToArray(), successes, dones, images: images);
         return (episode, run.Success, run.FinalScore);
     }
 
