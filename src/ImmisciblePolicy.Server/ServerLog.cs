@@ -31,4 +31,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(9, LogLevel.Error, "LoadPolicy {PolicyId} from {Directory} failed")]
     public static partial void AdminLoadFailed(ILogger logger, Exception error, string policyId, string directory);
+
+    [LoggerMessage(10, LogLevel.Error, "Policy {PolicyId} produced non-finite actions for session {SessionId} at timestep {Timestep}; the request failed with INTERNAL")]
+    public static partial void NonFiniteActions(ILogger logger, string policyId, string sessionId, long timestep);
 }
