@@ -63,7 +63,7 @@ public static class PlanningServerHost
         builder.Services.AddSingleton(sp => new PlanTelemetry(options.TelemetryEndpoint is null
             ? null
             : new TelemetryHub(options.TelemetryEndpoint, options.TelemetryInEndpoint, options.TelemetryHighWatermark,
-                options.TelemetryQueueCapacity, sp.GetRequiredService<ILogger<TelemetryHub>>())));
+                options.TelemetryQueueCapacity, sp.GetRequiredService<ILogger<TelemetryHub>>(), options.TelemetryMaxRobotMessageBytes)));
         if (options.ApiKey is not null) builder.Services.AddSingleton(new ApiKeyInterceptor.Key(options.ApiKey));
         builder.Services.AddGrpc(grpc =>
         {

@@ -1,3 +1,5 @@
+using ImmisciblePolicy.Server.Telemetry;
+
 namespace ImmisciblePolicy.Server.Hosting;
 
 /// <summary>Everything that configures a planning server. Defaults are safe for a robot on the same machine.</summary>
@@ -71,6 +73,14 @@ public sealed record PlanningServerOptions
     /// <summary>Telemetry messages waiting for the publisher thread before new ones are dropped.</summary>
     public int TelemetryQueueCapacity { get; init; } = 4096;
 
+    /// <summary>
+    /// Largest robot telemetry message (payload frame) accepted on <see cref="TelemetryInEndpoint"/>: 64 KiB by
+    /// default, hundreds of times a low-dimensional <c>obs</c>/<c>executed</c> message. A robot sending more is
+    /// disconnected by ZeroMQ (ZMQ_MAXMSGSIZE) before the message is buffered, so a flood costs at most the
+    /// receive high-water mark times this.
+    /// </summary>
+    public int TelemetryMaxRobotMessageBytes { get; init; } = TelemetryHub.DefaultMaxRobotMessageBytes;
+
     /// <summary>Period of the per-policy <c>metrics</c> message.</summary>
     public TimeSpan MetricsPeriod { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -99,6 +109,8 @@ public sealed record PlanningServerOptions
             throw new ArgumentException($"{nameof(TelemetryHighWatermark)} must be at least 1; got {TelemetryHighWatermark}", nameof(TelemetryHighWatermark));
         if (TelemetryQueueCapacity < 1)
             throw new ArgumentException($"{nameof(TelemetryQueueCapacity)} must be at least 1; got {TelemetryQueueCapacity}", nameof(TelemetryQueueCapacity));
+        if (TelemetryMaxRobotMessageBytes < 256)
+            throw new ArgumentException($"{nameof(TelemetryMaxRobotMessageBytes)} must be at least 256; got {TelemetryMaxRobotMessageBytes}", nameof(TelemetryMaxRobotMessageBytes));
         if (MetricsPeriod <= TimeSpan.Zero)
             throw new ArgumentException($"{nameof(MetricsPeriod)} must be positive; got {MetricsPeriod}", nameof(MetricsPeriod));
     }
