@@ -159,5 +159,12 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _policy.Model.Dispose();
+    public void Dispose()
+    {
+        // Module.Dispose frees the native module, but the managed parameter and buffer tensors keep their native
+        // storage until the finaliser runs; dispose them here so unloading a policy frees its weights at once.
+        foreach (var p in _policy.Model.parameters()) p.Dispose();
+        foreach (var b in _policy.Model.buffers()) b.Dispose();
+        _policy.Model.Dispose();
+    }
 }

@@ -120,7 +120,11 @@ public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSetti
                 old = previous;
                 return new ServedPolicy(description, worker);
             });
-            old?.Worker.Dispose();
+            if (old is not null)
+            {
+                old.Worker.Dispose();
+                MemoryRelease.Release();
+            }
             ServerLog.PolicyLoaded(logger, id, dir, description.Version.Step, description.Version.Hash);
             return description;
         }
@@ -131,6 +135,7 @@ public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSetti
     {
         if (!_policies.TryRemove(id, out var served)) return false;
         served.Worker.Dispose();
+        MemoryRelease.Release();
         ServerLog.PolicyUnloaded(logger, id);
         return true;
     }
