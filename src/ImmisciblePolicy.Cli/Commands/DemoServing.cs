@@ -63,12 +63,18 @@ internal static class DemoServing
         var reference = EpisodewiseEvaluation.Evaluate(local, kind, check, 100_000, cancellationToken: ct);
         bool same = reference.Episodes.SequenceEqual(fleet.Evaluation.Episodes.Take(check));
         Console.WriteLine($"Network episodes {(same ? "equal" : "DIFFER FROM")} in-process episodes for seeds 100000..{100_000 + check - 1}.");
+        double inProcessMs = InProcessPlanP50(local, kind, threads ?? 1);
+        double servedMs = fleet.Latency.RoundTrip(0.5);
+        Console.WriteLine($"Served round trip p50 {servedMs:F1} ms = {servedMs / inProcessMs:F2} x one in-process plan ({inProcessMs:F1} ms p50).");
 
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"## Served over gRPC ({robots} sync robots, {episodes} episodes)");
         sb.AppendLine();
         sb.AppendLine(PolicyWorkflow.Markdown(fleet.Evaluation, "diffusion policy via gRPC"));
         sb.AppendLine(SimCommand.LatencyMarkdown(fleet, robots, RobotMode.Sync));
+        sb.AppendLine(CultureInfo.InvariantCulture,
+            $"Served round trip p50 {servedMs:F1} ms against {inProcessMs:F1} ms p50 for one in-process plan (batch 1, same thread count, measured in this run): {servedMs / inProcessMs:F2} x. Seeded requests share batches, so the {robots} robots' plans run together. Load average {LoadAverage()}.");
+        sb.AppendLine();
         string verdict = same ? "equal" : "do NOT equal";
         sb.AppendLine(CultureInfo.InvariantCulture,
             $"Sync robots seed each plan by its episode: the first {check} episodes {verdict} in-process evaluation episode by episode (the batched in-process table above draws one noise tensor per batch, so its numbers differ within sampling noise).");
@@ -78,6 +84,33 @@ internal static class DemoServing
         sb.AppendLine(telemetry);
         sb.AppendLine("Serving files: `sim/sim.md`, `sim/sim.json` (per-episode results and latencies), `recorded/` (the robots' episodes as a LeRobot v3 dataset).");
         return sb.ToString();
+    }
+
+    // One in-process plan (batch 1) on a thread configured like the server's worker: the yardstick for the round trip.
+    private static double InProcessPlanP50(TrainedPolicy policy, SimTaskKind kind, int threads)
+    {
+        var obs = SimTasks.Create(kind).Reset(0);
+        var window = Enumerable.Range(0, policy.Config.Policy.ObsSteps).Select(_ => obs.ToArray()).ToArray();
+        var ms = new List<double>();
+        var thread = new Thread(() =>
+        {
+            ImmisciblePolicy.Core.Torch.TorchRuntime.Configure(threads);
+            for (int i = 0; i < 45; i++)
+            {
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                policy.PlanChunks([window], i, null);
+                if (i >= 5) ms.Add(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);   // 5 warm-up plans
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return ImmisciblePolicy.Server.Inference.PlanStatistics.Percentile(ms.Order().ToList(), 0.5);
+    }
+
+    private static string LoadAverage()
+    {
+        const string path = "/proc/loadavg";
+        return File.Exists(path) ? string.Join(" ", File.ReadAllText(path).Split(' ').Take(3)) : "n/a";
     }
 
     private static string FreeTcpEndpoint()
