@@ -37,6 +37,8 @@ internal static class DemoServing
             // workers parking and waking on every op (measured: ~210 ms p50 per plan with 2 threads in this demo,
             // against ~14 ms for the same plan on an idle core).
             TorchThreads = threads ?? 1,
+            // The trained checkpoint lives outside the (empty) policies directory: allow exactly it.
+            ExtraPolicyRoots = [Path.GetFullPath(checkpoint)],
         }, cancellationToken: ct);
         server.Registry.Load(PolicyId, Path.GetFullPath(checkpoint));
         Console.WriteLine($"  listening on {server.Address}; telemetry PUB {telemetryOut}, robots publish to {telemetryIn}");
