@@ -96,6 +96,39 @@ public sealed class DiffusionPolicy
     public ActionPrediction PredictActionChunk(Tensor obsWindow, int numInferenceSteps, Generator? generator, Tensor? initialNoise = null)
     {
         ArgumentNullException.ThrowIfNull(obsWindow);
+        // One generator for the whole batch: a_T first, then the scheduler's own draws (diffusers' order).
+        return Sample(obsWindow, numInferenceSteps, initialNoise,
+            (b, device) => randn([b, Config.Horizon, Config.ActionDim], dtype: float32, device: device, generator: generator),
+            (output, t, sample) => Scheduler.Step(output, t, sample, numInferenceSteps, generator));
+    }
+
+    /// <summary>
+    /// Samples an action chunk with one seed per batch row (<see cref="NoiseSeeds"/>): row b's a_T and its
+    /// per-step variance noise come from its own generator with the shapes a batch of one draws, so each row
+    /// equals <c>PredictActionChunk(obsWindow[b:b+1], steps, new Generator(seed_b))</c> up to float rounding of
+    /// the batched network call.
+    /// </summary>
+    /// <param name="obsWindow">normalised observations (B, To, Do).</param>
+    /// <param name="numInferenceSteps">denoising steps, 1..T.</param>
+    /// <param name="seeds">one seed per row (B of them).</param>
+    public ActionPrediction PredictActionChunk(Tensor obsWindow, int numInferenceSteps, NoiseSeeds seeds)
+    {
+        ArgumentNullException.ThrowIfNull(obsWindow);
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (obsWindow.ndim >= 1 && obsWindow.shape[0] != seeds.Count)
+            throw new ArgumentException($"expected one seed per observation window: {obsWindow.shape[0]} windows but {seeds.Count} seeds", nameof(seeds));
+        long[] row = [Config.Horizon, Config.ActionDim];
+        return Sample(obsWindow, numInferenceSteps, null,
+            (_, device) => seeds.Randn(row, float32, device),
+            (output, t, sample) => Scheduler.StepWithNoise(output, t, sample, numInferenceSteps,
+                Scheduler.NeedsVarianceNoise(t, numInferenceSteps) ? seeds.Randn(row, output.dtype, output.device) : null));
+    }
+
+    // The reverse chain shared by both noise sources: drawInitial(B, device) gives a_T (B, Tp, Da) when no
+    // initial noise is given; step(output, t, x_t) gives x_prev.
+    private ActionPrediction Sample(Tensor obsWindow, int numInferenceSteps, Tensor? initialNoise, Func<long, Device, Tensor> drawInitial,
+        Func<Tensor, long, Tensor, Tensor> step)
+    {
         long b = CheckObs(obsWindow);
         if (numInferenceSteps < 1 || numInferenceSteps > Scheduler.NumTrainTimesteps)
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
@@ -106,13 +139,12 @@ public sealed class DiffusionPolicy
         var globalCond = obsWindow.reshape(b, -1);                                               // (B, To Do)
         if (initialNoise is not null)
             CheckShape(initialNoise, nameof(initialNoise), b, Config.Horizon, Config.ActionDim, "(B, Tp, Da)");
-        var sample = initialNoise?.to(float32, obsWindow.device) ?? randn([b, Config.Horizon, Config.ActionDim], dtype: float32,
-            device: obsWindow.device, generator: generator);                                     // a_T: (B, Tp, Da)
+        var sample = initialNoise?.to(float32, obsWindow.device) ?? drawInitial(b, obsWindow.device); // a_T: (B, Tp, Da)
         foreach (long t in Scheduler.InferenceTimesteps(numInferenceSteps))
         {
             using var stepScope = NewDisposeScope();
             var output = Model.forward(sample, tensor(t, int64, obsWindow.device), globalCond);  // (B, Tp, Da)
-            sample = Scheduler.Step(output, t, sample, numInferenceSteps, generator).MoveToOuterDisposeScope();
+            sample = step(output, t, sample).MoveToOuterDisposeScope();
         }
         int start = Config.ObsSteps - 1;
         var actions = sample[.., start..(start + Config.ActionSteps)];                          // (B, Ta, Da)

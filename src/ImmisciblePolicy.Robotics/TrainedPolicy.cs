@@ -70,7 +70,42 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     /// Plans for a batch of observation windows: the executed actions (B, Ta, Da) and the whole predicted chunk
     /// (B, Tp, Da), both in task units. <paramref name="inferenceSteps"/> overrides the configured step count.
     /// </summary>
+    /// <remarks>
+    /// One generator seeded with <paramref name="seed"/> draws the whole batch's noise, so a window's plan depends
+    /// on its batch (training-time evaluation, <c>eval</c>). For plans that must not depend on batching, use
+    /// the overload with one seed per window.
+    /// </remarks>
     public (double[][][] Actions, double[][][] Chunks) PlanChunks(IReadOnlyList<double[][]> windows, long seed, int? inferenceSteps)
+    {
+        int steps = inferenceSteps ?? Config.InferenceSteps;
+        return PlanChunks(windows, obs =>
+        {
+            using var g = new Generator(unchecked((ulong)seed));
+            return _policy.PredictActionChunk(obs, steps, g);
+        });
+    }
+
+    /// <summary>
+    /// Plans for a batch of observation windows with one seed per window (<see cref="NoiseSeeds"/>): window b's
+    /// initial noise and DDPM step noise come from its own <c>Generator(seeds[b])</c> exactly as in
+    /// <c>PlanChunks([windows[b]], seeds[b], steps)</c>, so its plan does not depend on the other windows in the
+    /// batch (up to float rounding of the batched network, about 1e-6 relative).
+    /// </summary>
+    public (double[][][] Actions, double[][][] Chunks) PlanChunks(IReadOnlyList<double[][]> windows, IReadOnlyList<long> seeds, int? inferenceSteps)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (seeds.Count != windows.Count)
+            throw new ArgumentException($"expected one seed per observation window: {windows.Count} windows but {seeds.Count} seeds", nameof(seeds));
+        int steps = inferenceSteps ?? Config.InferenceSteps;
+        return PlanChunks(windows, obs =>
+        {
+            using var noise = new NoiseSeeds(seeds);
+            return _policy.PredictActionChunk(obs, steps, noise);
+        });
+    }
+
+    private (double[][][] Actions, double[][][] Chunks) PlanChunks(IReadOnlyList<double[][]> windows, Func<Tensor, ActionPrediction> predict)
     {
         ArgumentNullException.ThrowIfNull(windows);
         var cfg = Config.Policy;
@@ -100,9 +135,8 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
         {
             using var guard = Core.Torch.NativeCallGuard.Enter();
             using var scope = NewDisposeScope();
-            using var g = new Generator((ulong)seed);
             var obs = tensor(normalized).reshape(windows.Count, cfg.ObsSteps, cfg.ObsDim);       // (B, To, Do)
-            var prediction = _policy.PredictActionChunk(obs, inferenceSteps ?? Config.InferenceSteps, g);
+            var prediction = predict(obs);
             var sample = prediction.Chunk;                                                        // (B, Tp, Da), scaled space
             if (Config.Noise.DataScale != 1.0) sample = sample / Config.Noise.DataScale;         // undo data scaling
             chunk = sample.contiguous().data<float>().ToArray();
@@ -125,5 +159,12 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _policy.Model.Dispose();
+    public void Dispose()
+    {
+        // Module.Dispose frees the native module, but the managed parameter and buffer tensors keep their native
+        // storage until the finaliser runs; dispose them here so unloading a policy frees its weights at once.
+        foreach (var p in _policy.Model.parameters()) p.Dispose();
+        foreach (var b in _policy.Model.buffers()) b.Dispose();
+        _policy.Model.Dispose();
+    }
 }
