@@ -37,8 +37,8 @@ public sealed class OnnxExportTests(TinyCheckpoint fx)
         Assert.Equal(result.Step.ToString(System.Globalization.CultureInfo.InvariantCulture), metadata.GetProperty(OnnxMetadata.TrainingStep).GetString());
         Assert.Equal(unet, OnnxMetadata.ConfigFromJson(metadata.GetProperty(OnnxMetadata.UnetConfig).GetString()!, "python"));
         Assert.Equal(PolicyCheckpoint.ReadConfig(fx.Directory).ToJson(), metadata.GetProperty(OnnxMetadata.PolicyConfig).GetString());
-        string[] ops = ["Add", "Cast", "Concat", "Conv", "ConvTranspose", "Cos", "Gemm", "InstanceNormalization", "Mul", "Reshape",
-            "Sin", "Softplus", "Split", "Tanh", "Transpose", "Unsqueeze"];
+        string[] ops = ["Add", "Cast", "Concat", "Conv", "ConvTranspose", "Cos", "Div", "Exp", "Gemm", "InstanceNormalization", "Min",
+            "Mul", "Reshape", "Sin", "Split", "Squeeze", "Transpose", "Unsqueeze"];
         Assert.Equal(ops, r.GetProperty("ops").EnumerateArray().Select(o => o.GetString()).ToArray());
     }
 
@@ -59,10 +59,11 @@ public sealed class OnnxExportTests(TinyCheckpoint fx)
             Assert.Equal(tensor.numel(), init.Dims.Aggregate(1L, (a, d) => a * d));
             Assert.Equal(tensor.contiguous().bytes.ToArray(), init.RawData.ToByteArray());
         }
-        // GroupNorm's affine becomes (C, 1) to broadcast over time; everything else keeps its PyTorch shape.
-        Assert.Equal([32L, 1L], initializers["down_modules.0.0.blocks.0.block.1.weight"].Dims);
-        Assert.Equal([32L, 2L, 5L], initializers["down_modules.0.0.blocks.0.block.0.weight"].Dims);
-        Assert.Equal([64L, 64L, 4L], initializers["up_modules.0.2.conv.weight"].Dims);     // ConvTranspose1d (C_in, C_out, k)
+        // Activations are (1, C, B, T): GroupNorm's affine becomes (C, 1, 1), 1-D kernels (.., 1, k); Linear keeps its shape.
+        Assert.Equal([32L, 1L, 1L], initializers["down_modules.0.0.blocks.0.block.1.weight"].Dims);
+        Assert.Equal([32L, 2L, 1L, 5L], initializers["down_modules.0.0.blocks.0.block.0.weight"].Dims);
+        Assert.Equal([64L, 64L, 1L, 4L], initializers["up_modules.0.2.conv.weight"].Dims);     // ConvTranspose1d (C_in, C_out, k)
+        Assert.Equal([64L, 72L], initializers["down_modules.0.0.cond_encoder.1.weight"].Dims);      // (2 C_out, dsed + G)
         Assert.Equal(OnnxExporter.Opset, model.OpsetImport.Single().Version);
     }
 
