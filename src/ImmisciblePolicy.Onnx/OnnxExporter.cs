@@ -27,8 +27,8 @@ namespace ImmisciblePolicy.Onnx;
 /// and every Conv1d / ConvTranspose1d is a 2-D Conv / ConvTranspose with a (1, k) kernel. The arithmetic is the
 /// same (a (1, k) kernel never mixes rows), but ONNX Runtime's CPU convolution (im2col + one GEMM per image) then
 /// runs one GEMM over all B * T positions instead of B small ones, and its NCHWc layout transformer applies to 2-D
-/// convolutions: at batch 32 this layout made the forward pass about 2.5x faster than the plain (B, C, T) graph,
-/// and no slower at batch 1 (measured on the 2-core machine, docs/benchmarks/policy.md).
+/// convolutions: at batch 32 this layout made the forward pass about 1.75x faster than the plain (B, C, T) graph,
+/// and no slower at batch 1 (measured on the 2-core machine; docs/onnx.md).
 /// Opset 17 has neither Mish nor GroupNormalization (both arrive in opset 18): GroupNorm is Reshape (B, G, C/G * T)
 /// -> InstanceNormalization (unit scale, zero bias, eps 1e-5) -> Reshape -> per-channel affine, the decomposition
 /// torch.onnx uses below opset 18 (symbolic_opset9.group_norm), on the batch rows; Mish is written from Exp (see
