@@ -19,11 +19,14 @@ namespace ImmisciblePolicy.Policy;
 /// </remarks>
 public sealed class DiffusionPolicy
 {
-    /// <param name="model">the denoiser; its config must agree with <paramref name="config"/>.</param>
+    /// <param name="model">
+    /// the denoiser; its config must agree with <paramref name="config"/>. Training needs the TorchSharp
+    /// <see cref="ConditionalUnet1D"/>; planning takes any <see cref="IDenoiser"/> (e.g. the ONNX engine's).
+    /// </param>
     /// <param name="scheduler">forward process, training target and reverse step.</param>
     /// <param name="noiseAssigner">pairs each clean action chunk with its training noise.</param>
     /// <param name="config">shapes and horizons.</param>
-    public DiffusionPolicy(ConditionalUnet1D model, IDiffusionScheduler scheduler, INoiseAssigner noiseAssigner, DiffusionPolicyConfig config)
+    public DiffusionPolicy(IDenoiser model, IDiffusionScheduler scheduler, INoiseAssigner noiseAssigner, DiffusionPolicyConfig config)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(scheduler);
@@ -33,14 +36,18 @@ public sealed class DiffusionPolicy
         if (!model.Config.Equals(config.Unet))
             throw new ArgumentException(
                 $"model was built for {model.Config} but the policy config says {config.Unet}", nameof(model));
-        Model = model;
+        Denoiser = model;
         Scheduler = scheduler;
         NoiseAssigner = noiseAssigner;
         Config = config;
     }
 
-    /// <summary>The denoiser epsilon_theta(a_t, t, obs).</summary>
-    public ConditionalUnet1D Model { get; }
+    /// <summary>The denoiser epsilon_theta(a_t, t, obs), whatever engine runs it.</summary>
+    public IDenoiser Denoiser { get; }
+
+    /// <summary>The trainable TorchSharp network; throws when the denoiser runs in another engine.</summary>
+    public ConditionalUnet1D Model => Denoiser as ConditionalUnet1D ?? throw new InvalidOperationException(
+        $"the denoiser runs in the {Denoiser.Engine} engine; training and weight access need the TorchSharp ConditionalUnet1D");
 
     /// <summary>The diffusion scheduler.</summary>
     public IDiffusionScheduler Scheduler { get; }
@@ -143,7 +150,7 @@ public sealed class DiffusionPolicy
         foreach (long t in Scheduler.InferenceTimesteps(numInferenceSteps))
         {
             using var stepScope = NewDisposeScope();
-            var output = Model.forward(sample, tensor(t, int64, obsWindow.device), globalCond);  // (B, Tp, Da)
+            var output = Denoiser.forward(sample, tensor(t, int64, obsWindow.device), globalCond); // (B, Tp, Da)
             sample = step(output, t, sample).MoveToOuterDisposeScope();
         }
         int start = Config.ObsSteps - 1;

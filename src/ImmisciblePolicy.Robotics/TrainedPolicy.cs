@@ -11,7 +11,8 @@ namespace ImmisciblePolicy.Robotics;
 /// <summary>
 /// A policy ready to plan: the EMA network of a checkpoint, its normalisers and its run config. Planning
 /// happens under inference mode inside a dispose scope; calls are serialised because one network instance
-/// is shared.
+/// is shared. The denoiser's forward pass runs in TorchSharp or ONNX Runtime (<see cref="Engine"/>); the
+/// sampling loop, seeds and normalisers are the same in both.
 /// </summary>
 public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
 {
@@ -19,11 +20,12 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     private readonly DiffusionPolicy _policy;
 
     /// <param name="config">the run config (from the checkpoint's config.json).</param>
-    /// <param name="network">the denoiser with the weights to use (EMA weights, as Diffusion Policy evaluates).</param>
+    /// <param name="network">the denoiser with the weights to use (EMA weights, as Diffusion Policy evaluates): the
+    /// TorchSharp <see cref="ConditionalUnet1D"/> or the ONNX engine's denoiser. The policy owns it (Dispose).</param>
     /// <param name="observationNormalizer">fitted on the training observations.</param>
     /// <param name="actionNormalizer">fitted on the training actions.</param>
     /// <param name="step">the training step the weights come from.</param>
-    public TrainedPolicy(PolicyRunConfig config, ConditionalUnet1D network, MinMaxNormalizer observationNormalizer,
+    public TrainedPolicy(PolicyRunConfig config, IDenoiser network, MinMaxNormalizer observationNormalizer,
         MinMaxNormalizer actionNormalizer, long step)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -38,7 +40,7 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
         ObservationNormalizer = observationNormalizer;
         ActionNormalizer = actionNormalizer;
         Step = step;
-        network.eval();
+        if (network is ConditionalUnet1D unet) unet.eval();
         IDiffusionScheduler scheduler = config.Sampler == SamplerKind.Ddim
             ? new DdimScheduler(config.EffectiveSchedule)
             : new DdpmScheduler(config.EffectiveSchedule);
@@ -57,8 +59,11 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     /// <summary>Training step of the weights.</summary>
     public long Step { get; }
 
-    /// <summary>The denoiser.</summary>
-    public ConditionalUnet1D Network => _policy.Model;
+    /// <summary>The denoiser (a <see cref="ConditionalUnet1D"/> with the Torch engine).</summary>
+    public IDenoiser Network => _policy.Denoiser;
+
+    /// <summary>The engine that runs the denoiser's forward pass.</summary>
+    public PolicyEngine Engine => _policy.Denoiser.Engine;
 
     /// <inheritdoc />
     public int ObservationSteps => Config.Policy.ObsSteps;
@@ -163,8 +168,11 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     {
         // Module.Dispose frees the native module, but the managed parameter and buffer tensors keep their native
         // storage until the finaliser runs; dispose them here so unloading a policy frees its weights at once.
-        foreach (var p in _policy.Model.parameters()) p.Dispose();
-        foreach (var b in _policy.Model.buffers()) b.Dispose();
-        _policy.Model.Dispose();
+        if (_policy.Denoiser is ConditionalUnet1D network)
+        {
+            foreach (var p in network.parameters()) p.Dispose();
+            foreach (var b in network.buffers()) b.Dispose();
+        }
+        _policy.Denoiser.Dispose();
     }
 }

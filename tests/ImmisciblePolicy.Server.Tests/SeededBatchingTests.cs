@@ -101,7 +101,7 @@ public sealed class SeededBatchingTests(TinyPolicyFixture fx, Xunit.Abstractions
     {
         var broken = PolicyCheckpoint.Load(fx.CheckpointDirectory);
         using (TorchSharp.torch.no_grad())
-            broken.Network.parameters().First().fill_(float.PositiveInfinity);
+            ((ImmisciblePolicy.Policy.Networks.ConditionalUnet1D)broken.Network).parameters().First().fill_(float.PositiveInfinity);
         using var worker = new InferenceWorker("broken", broken, maxBatch: 4, maxWaitMs: 0, queueCapacity: 8, NullLogger.Instance, torchThreads: 1);
         var input = new PlanInput("s", fx.Window(3), DateTimeOffset.UnixEpoch, 3, SamplerKind.Ddim, 10, 5);
         var e = await Assert.ThrowsAsync<PlanRejectedException>(() => worker.PlanAsync(input, CancellationToken.None));
