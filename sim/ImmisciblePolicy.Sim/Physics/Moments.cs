@@ -152,7 +152,9 @@ internal static class Moments
         int index = Reduce(buf, verts + 1, leftCount - 1, a, buf[verts], pivot, result);
         buf[result + index++] = pivot;
         int rightCount = Partition(buf, verts + leftCount, count - leftCount, pivot, b);
-        return index + Reduce(buf, verts + leftCount + 1, rightCount - 1, pivot, buf[verts + leftCount], b, result + index);
+        // C reads verts[left_count] even when the right side is empty (one past the points, unused); skip that read.
+        Vec2 rightPivot = rightCount > 0 ? buf[verts + leftCount] : default;
+        return index + Reduce(buf, verts + leftCount + 1, rightCount - 1, pivot, rightPivot, b, result + index);
     }
 
     private static void Swap(Vec2[] buf, int i, int j) => (buf[i], buf[j]) = (buf[j], buf[i]);

@@ -61,11 +61,18 @@ public sealed class PushTEnv : ISimTask
     /// </summary>
     public double[] Reset(long seed)
     {
+        var (agent, block, angle) = ResetDraws(seed);
+        return ResetTo(agent, block, angle, legacyOrder: true);
+    }
+
+    /// <summary>gym-pusht's reset draws for <paramref name="seed"/> (see <see cref="Reset"/>).</summary>
+    internal static (Vec2 Agent, Vec2 Block, double Angle) ResetDraws(long seed)
+    {
         var rs = new LegacyRandomState(seed);
         double ax = rs.RandInt(50, 450), ay = rs.RandInt(50, 450);
         double bx = rs.RandInt(100, 400), by = rs.RandInt(100, 400);
         double angle = (rs.RandN() * 2 * Math.PI) - Math.PI;
-        return ResetTo(new Vec2(ax, ay), new Vec2(bx, by), angle, legacyOrder: true);
+        return (new Vec2(ax, ay), new Vec2(bx, by), angle);
     }
 
     /// <summary>
