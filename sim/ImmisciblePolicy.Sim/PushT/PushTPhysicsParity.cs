@@ -107,6 +107,37 @@ internal static class PushTPhysicsParity
             coverageManaged > config.SuccessThreshold, coverageNative > config.SuccessThreshold);
     }
 
+    /// <summary>
+    /// How fast a tiny difference grows: replays <paramref name="actions"/> twice in the managed engine, once with
+    /// the initial block angle offset by <paramref name="angleOffset"/> radians, and returns the state difference
+    /// after every control step. Contact-rich pushing is chaotic, so this is the drift any non-bit-exact
+    /// reimplementation would show.
+    /// </summary>
+    public static double[] Sensitivity(long seed, IReadOnlyList<double[]> actions, double angleOffset, PushTConfig? config = null)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        config ??= new PushTConfig();
+        double dt = 1.0 / config.PhysicsHz;
+        int substeps = config.PhysicsHz / config.ControlHz;
+        var (agent, block, angle) = PushTEnv.ResetDraws(seed);
+        var a = PushTWorld.Create(agent, block, angle, legacyOrder: true, dt);
+        var b = PushTWorld.Create(agent, block, angle + angleOffset, legacyOrder: true, dt);
+        var errors = new double[actions.Count];
+        for (int t = 0; t < actions.Count; t++)
+        {
+            var target = ActionValidation.ToClippedTarget(actions[t], PushTConfig.WorldSize);
+            for (int i = 0; i < substeps; i++)
+            {
+                a.Substep(target, config.ProportionalGain, config.DerivativeGain, dt);
+                b.Substep(target, config.ProportionalGain, config.DerivativeGain, dt);
+            }
+
+            errors[t] = StateError(a.State, b.State);
+        }
+
+        return errors;
+    }
+
     private static void ControlStep(PushTWorld managed, PushTNativeReference native, Vec2 target, PushTConfig config)
     {
         int substeps = config.PhysicsHz / config.ControlHz;
