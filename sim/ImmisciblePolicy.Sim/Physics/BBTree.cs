@@ -41,8 +41,15 @@ internal sealed class BBTree
 
     public int Count => _leaves.Count;
 
-    /// <summary>Shapes in cpSpatialIndexEach order.</summary>
-    public IEnumerable<Shape> Shapes => _leaves.Items().Select(l => l.Obj!);
+    /// <summary>cpSpatialIndexEach(index, cpShapeUpdateFunc): caches every shape's box at its body's transform.</summary>
+    public void CacheShapeBBs()
+    {
+        var leaves = _leaves.Items();
+        for (int i = 0; i < leaves.Count; i++)
+        {
+            leaves[i].Obj!.CacheBB();
+        }
+    }
 
     /// <summary>cpBBTreeInsert.</summary>
     public void Insert(Shape obj, ulong hashid)
@@ -63,9 +70,10 @@ internal sealed class BBTree
             return;
         }
 
-        foreach (var leaf in _leaves.Items())
+        var leaves = _leaves.Items();
+        for (int i = 0; i < leaves.Count; i++)
         {
-            LeafUpdate(leaf);
+            LeafUpdate(leaves[i]);
         }
 
         var context = new MarkContext(this, _staticIndex?._root, func);

@@ -15,10 +15,10 @@ internal static class Collision
     private const int MaxGjkIterations = 30;
     private const int MaxEpaIterations = 30;
 
-    /// <summary>cpCollide: orders the pair by shape kind and runs the matching collision function.</summary>
-    public static CollisionInfo Collide(Shape a, Shape b, uint id)
+    /// <summary>cpCollide: orders the pair by shape kind and runs the matching collision function, filling <paramref name="info"/>.</summary>
+    public static CollisionInfo Collide(Shape a, Shape b, uint id, CollisionInfo info)
     {
-        var info = new CollisionInfo(a, b, id);
+        info.Reset(a, b, id);
         if (a.Kind > b.Kind)
         {
             info.A = b;

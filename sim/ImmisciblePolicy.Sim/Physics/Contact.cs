@@ -30,19 +30,15 @@ internal struct Contact
     public ulong Hash;
 }
 
-/// <summary>Result of cpCollide (struct cpCollisionInfo): the shapes in sorted order, the GJK cache id, the normal and up to 2 contacts.</summary>
+/// <summary>
+/// Result of cpCollide (struct cpCollisionInfo): the shapes in sorted order, the GJK cache id, the normal and up
+/// to 2 contacts. One instance per space is reused for every pair (the arbiter copies what it keeps).
+/// </summary>
 internal sealed class CollisionInfo
 {
-    public CollisionInfo(Shape a, Shape b, uint id)
-    {
-        A = a;
-        B = b;
-        Id = id;
-    }
+    public Shape A { get; set; } = null!;
 
-    public Shape A { get; set; }
-
-    public Shape B { get; set; }
+    public Shape B { get; set; } = null!;
 
     /// <summary>Support-point indexes of the closest features, the GJK starting point of the next query.</summary>
     public uint Id { get; set; }
@@ -54,6 +50,16 @@ internal sealed class CollisionInfo
 
     /// <summary>CP_MAX_CONTACTS_PER_ARBITER = 2.</summary>
     public Contact[] Contacts { get; } = new Contact[2];
+
+    /// <summary>Starts a new query: info = {a, b, id, zero normal, 0 contacts}.</summary>
+    public void Reset(Shape a, Shape b, uint id)
+    {
+        A = a;
+        B = b;
+        Id = id;
+        N = Vec2.Zero;
+        Count = 0;
+    }
 
     /// <summary>cpCollisionInfoPushContact.</summary>
     public void PushContact(Vec2 p1, Vec2 p2, ulong hash)

@@ -19,6 +19,7 @@ internal sealed class HashSetOrder<T>
 
     private List<(ulong Hash, T Item)>[] _table;
     private int _entries;
+    private T[]? _ordered;
 
     public HashSetOrder()
     {
@@ -33,23 +34,15 @@ internal sealed class HashSetOrder<T>
         var chain = _table[(int)(hash % (ulong)_table.Length)];
         chain.Insert(0, (hash, item));
         _entries++;
+        _ordered = null;
         if (_entries >= _table.Length)
         {
             Resize();
         }
     }
 
-    /// <summary>cpHashSetEach order: bucket by bucket, newest first within a chain.</summary>
-    public IEnumerable<T> Items()
-    {
-        foreach (var chain in _table)
-        {
-            foreach (var (_, item) in chain)
-            {
-                yield return item;
-            }
-        }
-    }
+    /// <summary>cpHashSetEach order: bucket by bucket, newest first within a chain (cached until the next insert).</summary>
+    public IReadOnlyList<T> Items() => _ordered ??= [.. _table.SelectMany(chain => chain.Select(bin => bin.Item))];
 
     /// <summary>A copy with every element mapped (same order, same table size).</summary>
     public HashSetOrder<T> CopyWith(Func<T, T> map)

@@ -23,6 +23,8 @@ internal sealed class Space
     private readonly List<Body> _staticBodies = [];
     private List<Arbiter> _arbiters = [];
     private Dictionary<(Shape, Shape), Arbiter> _cachedArbiters = new(ShapePairComparer.Instance);
+    private readonly BBTree.QueryFunc _collideShapes;
+    private readonly CollisionInfo _collision = new();
     private BBTree _staticShapes;
     private BBTree _dynamicShapes;
     private ulong _shapeIdCounter;
@@ -31,6 +33,7 @@ internal sealed class Space
     {
         _staticShapes = new BBTree(null, fattenByVelocity: false);
         _dynamicShapes = new BBTree(_staticShapes, fattenByVelocity: true);
+        _collideShapes = CollideShapes;
     }
 
     public int Iterations { get; set; } = 10;
@@ -99,12 +102,8 @@ internal sealed class Space
             body.UpdatePosition(dt);
         }
 
-        foreach (var shape in _dynamicShapes.Shapes)
-        {
-            shape.CacheBB();
-        }
-
-        _dynamicShapes.ReindexQuery(CollideShapes);
+        _dynamicShapes.CacheShapeBBs();
+        _dynamicShapes.ReindexQuery(_collideShapes);
 
         FilterCachedArbiters();
 
@@ -212,7 +211,7 @@ internal sealed class Space
             return id;
         }
 
-        CollisionInfo info = Collision.Collide(a, b, id);
+        CollisionInfo info = Collision.Collide(a, b, id, _collision);
         if (info.Count == 0)
         {
             return info.Id;
