@@ -39,6 +39,13 @@ public sealed class ChipmunkOracleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void MissingLibrary_FailsWithAMessageNamingTheDebianPackage()
+    {
+        var e = Assert.Throws<DllNotFoundException>(() => ChipmunkNative.EnsureAvailable("libchipmunk-absent.so.0"));
+        Assert.Contains("libchipmunk7", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TeeConstruction_MatchesPymunksCalls_HullOrderCentroidsAndMoment()
     {
         using var native = PushTNativeReference.Create(new Vec2(40, 470), new Vec2(300, 150), 0.3, legacyOrder: true, 0.01);
@@ -65,6 +72,7 @@ public sealed class ChipmunkOracleTests(ITestOutputHelper output)
     [Fact]
     public void ConvexHullCentroidAndMoment_MatchChipmunkBitForBit_OnRandomPointSets()
     {
+        ChipmunkNative.EnsureAvailable();
         var rng = new System.Random(17);
         for (int trial = 0; trial < 300; trial++)
         {

@@ -127,7 +127,8 @@ public sealed class PushTEnv : ISimTask
             throw new ArgumentException($"Step count must be non-negative; received {stepCount}.", nameof(stepCount));
         }
 
-        if (!state.Agent.IsFinite || !state.AgentVelocity.IsFinite || !double.IsFinite(state.Block.X) || !double.IsFinite(state.Block.Y) || !double.IsFinite(state.Block.Angle))
+        if (!state.Agent.IsFinite || !state.AgentVelocity.IsFinite || !double.IsFinite(state.Block.X) || !double.IsFinite(state.Block.Y)
+            || !double.IsFinite(state.Block.Angle) || !state.BlockVelocity.IsFinite || !double.IsFinite(state.BlockAngularVelocity))
         {
             throw new ArgumentException($"State must be finite; received {state}.", nameof(state));
         }

@@ -14,12 +14,15 @@ internal static class ChipmunkNative
     public const string Library = "libchipmunk.so.7";
 
     /// <summary>Throws a clear error naming the Debian package when the library cannot be loaded.</summary>
-    public static void EnsureAvailable()
+    public static void EnsureAvailable() => EnsureAvailable(Library);
+
+    /// <summary>See <see cref="EnsureAvailable()"/>; the file name is a parameter so the message can be tested.</summary>
+    internal static void EnsureAvailable(string library)
     {
-        if (!NativeLibrary.TryLoad(Library, typeof(ChipmunkNative).Assembly, null, out _))
+        if (!NativeLibrary.TryLoad(library, typeof(ChipmunkNative).Assembly, null, out _))
         {
             throw new DllNotFoundException(
-                $"{Library} (Chipmunk2D 7.0.3) could not be loaded: install Debian's libchipmunk7 " +
+                $"{library} (Chipmunk2D 7.0.3) could not be loaded: install Debian's libchipmunk7 " +
                 "(apt-get install libchipmunk7; tests/run installs it) to compare the managed Push-T physics with it.");
         }
     }
