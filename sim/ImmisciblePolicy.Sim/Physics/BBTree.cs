@@ -39,8 +39,6 @@ internal sealed class BBTree
     /// <summary>Reports a candidate pair; returns the collision id to cache for the pair.</summary>
     public delegate uint QueryFunc(Shape a, Shape b, uint id);
 
-    public int Count => _leaves.Count;
-
     /// <summary>cpSpatialIndexEach(index, cpShapeUpdateFunc): caches every shape's box at its body's transform.</summary>
     public void CacheShapeBBs()
     {

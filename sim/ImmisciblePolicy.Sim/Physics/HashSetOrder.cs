@@ -26,8 +26,6 @@ internal sealed class HashSetOrder<T>
         _table = NewTable(NextPrime(0));
     }
 
-    public int Count => _entries;
-
     /// <summary>cpHashSetInsert for an element not yet present: pushed at the head of its chain.</summary>
     public void Insert(ulong hash, T item)
     {

@@ -58,9 +58,6 @@ internal sealed class Space
     /// <summary>dt of the last step (0 before the first: the first step applies no cached impulses).</summary>
     public double CurrentTimeStep { get; private set; }
 
-    /// <summary>Arbiters solved in the last step, in solve order.</summary>
-    public IReadOnlyList<Arbiter> Arbiters => _arbiters;
-
     /// <summary>cpSpaceAddBody: static bodies go to the static list, dynamic and kinematic ones to the integrated list.</summary>
     public Body AddBody(Body body)
     {

@@ -53,14 +53,8 @@ internal sealed class PushTWorld
     /// <summary>add_tee's vertices2 (the stem), as listed upstream.</summary>
     public static IReadOnlyList<Vec2> StemVertices { get; } = [new(-15, 30), new(-15, 120), new(15, 120), new(15, 30)];
 
-    /// <summary>Steps taken by the space (the reset step included).</summary>
-    public uint SpaceSteps => _space.Stamp;
-
     /// <summary>The current state as the observation reads it: body.position (the body origin), angle and velocities.</summary>
     public PushTState State => new(_agent.Position, _agent.V, new Pose2(_block.Position.X, _block.Position.Y, _block.A), _block.V, _block.W);
-
-    /// <summary>The arbiters of the last step in solve order (diagnostics and tests).</summary>
-    internal IReadOnlyList<Arbiter> Arbiters => _space.Arbiters;
 
     /// <summary>
     /// _setup followed by _set_state([agent, block, angle]) and one step of <paramref name="dt"/>. With

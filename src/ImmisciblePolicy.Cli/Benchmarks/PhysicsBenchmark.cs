@@ -33,6 +33,9 @@ internal static class PhysicsBenchmark
         "15,729-17,925) against 35,539 (33,436-50,688) for the port, so the port is about 2x faster than the solver " +
         "it replaces (the old one ran 16 iterations over up to 48 speculative contacts plus a position projection).";
 
+    /// <summary>Medians of that interleaved run: the retired solver and the port.</summary>
+    private const double RetiredSolverStepsPerSecond = 17_506, RetiredRunPortStepsPerSecond = 35_539;
+
     private const int SpeedRounds = 5;
 
     private static readonly int[] Checkpoints = [1, 10, 25, 50, 100, 150, 200, 300];
@@ -208,6 +211,7 @@ internal static class PhysicsBenchmark
         sb.AppendLine("|---|---:|---:|");
         sb.AppendLine(inv, $"| managed Chipmunk port (`PushTEnv`) | {managed:F0} ({managedRounds.Min():F0}-{managedRounds.Max():F0}) | {managed / native:F2} |");
         sb.AppendLine(inv, $"| libchipmunk7 7.0.3 via P/Invoke (`PushTNativeReference`; Debian's build keeps assertions) | {native:F0} ({nativeRounds.Min():F0}-{nativeRounds.Max():F0}) | 1.00 |");
+        sb.AppendLine(inv, $"| retired quasi-static solver (`PushTPhysics`), separate interleaved run (note below) | {RetiredSolverStepsPerSecond:F0} | about {RetiredSolverStepsPerSecond / RetiredRunPortStepsPerSecond * managed / native:F2} ({RetiredSolverStepsPerSecond / RetiredRunPortStepsPerSecond:F2} x the port) |");
         sb.AppendLine();
         sb.AppendLine(RetiredSolverNote);
         sb.AppendLine();
