@@ -199,13 +199,13 @@ public sealed class PushTExpert
 
     private List<Vec2> BuildMacro(PushTState state, Vec2 p, Vec2 n, double length)
     {
-        Vec2 qNear = p + (n * (PushTPhysics.AgentRadius + ApproachGap));
+        Vec2 qNear = p + (n * (PushTGeometry.AgentRadius + ApproachGap));
         var waypoints = Route(state, qNear, n);
         var targets = new List<Vec2>();
         Sample(targets, state.Agent, waypoints, Config.TravelSpeed);
         // Let the agent catch up with the approach point before pushing (PD lag ~ 2 target spacings).
         targets.Add(qNear);
-        Vec2 pushEnd = p + (n * (PushTPhysics.AgentRadius - length));
+        Vec2 pushEnd = p + (n * (PushTGeometry.AgentRadius - length));
         Sample(targets, qNear, [pushEnd], Config.PushSpeed);
         for (int i = 0; i < Config.SettleSteps; i++)
         {
@@ -298,7 +298,7 @@ public sealed class PushTExpert
                     verts[k] = block.LocalToWorld(part.Vertices[k]);
                 }
 
-                if (PushTPhysics.DiscToPolygon(x, PushTPhysics.AgentRadius, verts).Gap < 1)
+                if (PushTGeometry.DiscToPolygon(x, PushTGeometry.AgentRadius, verts).Gap < 1)
                 {
                     return false;
                 }
@@ -320,7 +320,7 @@ public sealed class PushTExpert
                 verts[k] = block.LocalToWorld(part.Vertices[k]);
             }
 
-            var (gap, nrm, _) = PushTPhysics.DiscToPolygon(x, PushTPhysics.AgentRadius, verts);
+            var (gap, nrm, _) = PushTGeometry.DiscToPolygon(x, PushTGeometry.AgentRadius, verts);
             if (gap < bestGap)
             {
                 bestGap = gap;

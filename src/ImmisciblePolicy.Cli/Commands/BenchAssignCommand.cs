@@ -26,6 +26,7 @@ internal static class BenchAssignCommand
         bench.Subcommands.Add(CreateAssign());
         bench.Subcommands.Add(BenchPolicyCommand.Create());
         bench.Subcommands.Add(BenchServeCommand.Create());
+        bench.Subcommands.Add(BenchPhysicsCommand.Create());
         return bench;
     }
 
