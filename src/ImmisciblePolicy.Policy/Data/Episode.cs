@@ -2,7 +2,8 @@ namespace ImmisciblePolicy.Policy.Data;
 
 /// <summary>
 /// One demonstration: T frames of observation.state (T, n) and action (T, m), float32, stored row-major,
-/// with the per-frame timestamp and the optional LeRobot signals next.reward / next.success / next.done.
+/// with the per-frame timestamp, the optional LeRobot signals next.reward / next.success / next.done and an
+/// optional solution-mode label (an index into <see cref="DemonstrationDataset.ModeNames"/>).
 /// Immutable: the constructor copies its inputs.
 /// </summary>
 public sealed class Episode
@@ -21,6 +22,7 @@ public sealed class Episode
     /// <param name="successes">(length) next.success, or null.</param>
     /// <param name="dones">(length) next.done, or null.</param>
     /// <param name="taskIndex">Index into <see cref="DemonstrationDataset.Tasks"/>.</param>
+    /// <param name="mode">Which solution mode the demonstrator followed (index into the dataset's mode names), or null.</param>
     public Episode(
         int stateDim,
         int actionDim,
@@ -30,7 +32,8 @@ public sealed class Episode
         float[]? rewards = null,
         bool[]? successes = null,
         bool[]? dones = null,
-        int taskIndex = 0)
+        int taskIndex = 0,
+        int? mode = null)
     {
         if (stateDim < 1)
             throw new ArgumentOutOfRangeException(nameof(stateDim), stateDim, "expected at least 1 state dimension");
@@ -54,8 +57,11 @@ public sealed class Episode
         if (rewards is not null)
             CheckFinite(rewards, 1, nameof(rewards));
         ArgumentOutOfRangeException.ThrowIfNegative(taskIndex);
+        if (mode is < 0)
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "expected a non-negative mode index or null");
 
         Length = length;
+        Mode = mode;
         StateDim = stateDim;
         ActionDim = actionDim;
         TaskIndex = taskIndex;
@@ -75,7 +81,8 @@ public sealed class Episode
         float[]? rewards = null,
         bool[]? successes = null,
         bool[]? dones = null,
-        int taskIndex = 0)
+        int taskIndex = 0,
+        int? mode = null)
     {
         ArgumentNullException.ThrowIfNull(states);
         ArgumentNullException.ThrowIfNull(actions);
@@ -98,7 +105,7 @@ public sealed class Episode
             actions[t].CopyTo(flatActions, t * m);
             times[t] = (float)t / fps;
         }
-        return new Episode(n, m, flatStates, flatActions, times, rewards, successes, dones, taskIndex);
+        return new Episode(n, m, flatStates, flatActions, times, rewards, successes, dones, taskIndex, mode);
     }
 
     /// <summary>Number of frames T.</summary>
@@ -112,6 +119,9 @@ public sealed class Episode
 
     /// <summary>Index of this episode's task text in the dataset's task table.</summary>
     public int TaskIndex { get; }
+
+    /// <summary>The solution mode the demonstrator followed (index into <see cref="DemonstrationDataset.ModeNames"/>), or null.</summary>
+    public int? Mode { get; }
 
     /// <summary>(T, n) row-major.</summary>
     public ReadOnlySpan<float> States => states;
