@@ -124,7 +124,7 @@ public sealed class LeRobotDatasetWriterTests : IDisposable
 
         JsonObject stats = ReadJson(root, "meta/stats.json");
         Assert.Equal([1003.0, 0.0], Doubles(stats["observation.environment_state"]!["max"]));
-        Assert.Equal([3.0 / 7], Doubles(stats["episode_mode"]!["mean"]));
+        Assert.Equal([4.0 / 7], Doubles(stats["episode_mode"]!["mean"]));  // 4 of the 7 frames are mode 1
     }
 
     [Fact]
