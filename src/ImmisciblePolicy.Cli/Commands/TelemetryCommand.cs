@@ -39,7 +39,7 @@ internal static class TelemetryCommand
 
     /// <summary>Waits for episodes or time, prints progress, writes the dataset; null when nothing complete was recorded.</summary>
     public static async Task<string?> RecordAsync(TelemetryRecorder recorder, SimTaskKind kind, int? episodes, TimeSpan? duration, string outDir,
-        CancellationToken ct)
+        CancellationToken ct, Sim.PushT.PushTObservation observation = SimTasks.DefaultObservation)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) limit.CancelAfter(d);
@@ -56,7 +56,7 @@ internal static class TelemetryCommand
             Console.WriteLine($"No complete episode recorded ({recorder.Received} messages, {recorder.Malformed} malformed, {recorder.Incomplete} with gaps).");
             return null;
         }
-        var dataset = recorder.ToDataset(kind, episodes);
+        var dataset = recorder.ToDataset(kind, episodes, observation);
         await new LeRobotDatasetWriter(new LeRobotWriterOptions { Overwrite = true }).WriteAsync(dataset, outDir, CancellationToken.None);
         Console.WriteLine($"Wrote {dataset.Episodes.Count} episodes, {dataset.TotalFrames} frames to {outDir} (LeRobot v3; {recorder.Incomplete} episode(s) with gaps left out).");
         return outDir;
