@@ -25,7 +25,7 @@ public readonly record struct ProportionInterval(double Low, double High)
         double n = trials, p = successes / n, z2 = z * z;
         double centre = (p + (z2 / (2 * n))) / (1 + (z2 / n));
         double half = z * Math.Sqrt((p * (1 - p) / n) + (z2 / (4 * n * n))) / (1 + (z2 / n));
-        // Clamp the rounding error at the ends (k = 0 gives Low = 0 and k = n High = 1 exactly in real arithmetic).
-        return new ProportionInterval(Math.Max(0, centre - half), Math.Min(1, centre + half));
+        // k = 0 gives Low = 0 and k = n gives High = 1 exactly in real arithmetic; do not let rounding say otherwise.
+        return new ProportionInterval(successes == 0 ? 0 : Math.Max(0, centre - half), successes == trials ? 1 : Math.Min(1, centre + half));
     }
 }

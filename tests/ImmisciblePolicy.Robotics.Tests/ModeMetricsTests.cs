@@ -66,6 +66,18 @@ public sealed class ModeMetricsTests
         Assert.Equal(high, ci.High, 4);
     }
 
+    [Theory]
+    [InlineData(0, 6)]
+    [InlineData(7, 7)]
+    [InlineData(0, 1)]
+    public void Wilson_AtTheEnds_IsExactlyZeroOrOne(int k, int n)
+    {
+        var ci = ProportionInterval.Wilson(k, n);
+        if (k == 0) Assert.Equal(0.0, ci.Low);
+        if (k == n) Assert.Equal(1.0, ci.High);
+        Assert.True(ci.Low < ci.High);
+    }
+
     [Fact]
     public void Wilson_RejectsImpossibleCounts()
     {
