@@ -61,7 +61,7 @@ internal static class DataCommand
         Console.WriteLine($"Expert success rate {report.SuccessRate:P1}, mean final score {report.MeanFinalScore:F3}, " +
                           $"{report.EpisodesPerSecond:F2} episodes/s ({report.SecondsPerEpisode:F2} s/episode wall clock on {Environment.ProcessorCount} cores); " +
                           $"kept {report.Dataset.Episodes.Count} episodes, {report.Dataset.TotalFrames} frames -> {output}");
-        foreach (var mode in report.Modes)
+        foreach (var mode in report.Modes.Where(m => m.Episodes > 0))
             Console.WriteLine($"  mode {mode.Mode}: {mode.Episodes} episodes, expert success {mode.SuccessRate:P1}, rollout classifier agrees on {mode.ClassifierAgreement:P1}");
         return report;
     }
