@@ -17,6 +17,13 @@ namespace ImmisciblePolicy.Sim.PushT;
 /// with the lowest pose error plus a per-step penalty, or the fastest one that reaches success.
 /// Actions are targets spaced a few pixels apart along the path, i.e. smooth, human-like sequences.
 /// </para>
+/// <para>
+/// Modes: by default the T is turned the shorter way onto the goal angle (one strategy per initial state). Given a
+/// <see cref="PushTMode"/> the expert turns it that way instead, up to a full turn, by aiming at an unwrapped target
+/// angle (<see cref="TargetAngle"/>) and penalising macros that leave the block more than half a turn short of it
+/// (<see cref="DirectionPenalty"/>); both modes solve the same initial state with pushes on opposite sides of the T,
+/// which is what makes the demonstrations a genuinely multimodal target.
+/// </para>
 /// </summary>
 public sealed class PushTExpert
 {
