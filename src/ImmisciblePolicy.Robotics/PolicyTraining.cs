@@ -17,8 +17,9 @@ namespace ImmisciblePolicy.Robotics;
 public static class PolicyTraining
 {
     /// <summary>
-    /// <paramref name="config"/> with the observation/action sizes and the U-Net's input and condition sizes
-    /// taken from <paramref name="dataset"/>.
+    /// <paramref name="config"/> with what the dataset fixes: the observation/action sizes and the U-Net's input and
+    /// condition sizes, the Push-T observation layout (<see cref="SimTasks.ObservationOf"/>) and the demonstrations' mode
+    /// mix (from their episode labels), so the checkpoint says how to rebuild its environment and what mix it learnt from.
     /// </summary>
     public static PolicyRunConfig FitShapes(PolicyRunConfig config, DemonstrationDataset dataset)
     {
@@ -31,7 +32,12 @@ public static class PolicyTraining
             ActionDim = dataset.ActionDim,
             Unet = p.Unet with { InputDim = dataset.ActionDim, GlobalCondDim = p.ObsSteps * dataset.StateDim },
         };
-        return config with { Policy = policy };
+        return config with
+        {
+            Policy = policy,
+            Observation = config.Task == SimTaskKind.PushT ? SimTasks.ObservationOf(dataset) : config.Observation,
+            DemonstrationModes = dataset.HasModes ? [.. dataset.ModeShares.Select(m => new ModeShare(m.Mode, m.Share))] : null,
+        };
     }
 
     /// <summary>

@@ -19,6 +19,11 @@ public sealed class PushTEnv : ISimTask
     public PushTEnv(PushTConfig? config = null)
     {
         Config = config ?? new PushTConfig();
+        if (!Enum.IsDefined(Config.Observation))
+        {
+            throw new ArgumentException($"Unknown observation layout {Config.Observation}.", nameof(config));
+        }
+
         if (Config.MaxSteps <= 0)
         {
             throw new ArgumentException($"MaxSteps must be positive; received {Config.MaxSteps}.", nameof(config));
@@ -32,7 +37,16 @@ public sealed class PushTEnv : ISimTask
 
     public PushTConfig Config { get; }
 
-    public int ObservationSize => Config.Observation == PushTObservation.State ? 5 : (2 * TKeypoints.Count) + 2;
+    public int ObservationSize => SizeOf(Config.Observation);
+
+    /// <summary>Length of the observation vector of <paramref name="layout"/>: 5, 20 or 18.</summary>
+    public static int SizeOf(PushTObservation layout) => layout switch
+    {
+        PushTObservation.State => 5,
+        PushTObservation.Keypoints => (2 * TKeypoints.Count) + 2,
+        PushTObservation.EnvironmentStateAgentPos => (2 * TBoxCorners.Count) + 2,
+        _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "unknown Push-T observation layout"),
+    };
 
     public int ActionSize => 2;
 
@@ -181,12 +195,13 @@ public sealed class PushTEnv : ISimTask
             return [_state.Agent.X, _state.Agent.Y, _state.Block.X, _state.Block.Y, wrapped];
         }
 
-        var kps = TKeypoints.World(_state.Block);
+        // Block points then the agent: diffusion_policy's keypoints, or gym-pusht's environment_state + agent_pos.
+        var points = Config.Observation == PushTObservation.Keypoints ? TKeypoints.World(_state.Block) : TBoxCorners.World(_state.Block);
         var obs = new double[ObservationSize];
-        for (int i = 0; i < kps.Length; i++)
+        for (int i = 0; i < points.Length; i++)
         {
-            obs[2 * i] = kps[i].X;
-            obs[(2 * i) + 1] = kps[i].Y;
+            obs[2 * i] = points[i].X;
+            obs[(2 * i) + 1] = points[i].Y;
         }
 
         obs[^2] = _state.Agent.X;

@@ -181,7 +181,7 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
     // A real observation: the task's initial state, repeated To times (as at the start of an episode).
     private static double[][] Window(TrainedPolicy policy)
     {
-        var env = SimTasks.Create(policy.Config.Task);
+        var env = SimTasks.Create(policy.Config.Task, policy.Config.Observation);
         var obs = env.Reset(0);
         if (obs.Length != policy.Config.Policy.ObsDim) obs = new double[policy.Config.Policy.ObsDim];
         return Enumerable.Range(0, policy.Config.Policy.ObsSteps).Select(_ => obs.ToArray()).ToArray();

@@ -35,6 +35,9 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "pusht",
     };
 
+    /// <summary>A Push-T observation layout name (state, env-state, keypoints); null when not given.</summary>
+    public static Option<string?> Observation(string description) => new("--obs") { Description = description };
+
     public static Option<NoiseAssignmentMethod> Method() => new("--method")
     {
         Description = "noise pairing: Vanilla, LinearAssignment, Knn or ObservationAwareAssignment (policies only)",

@@ -49,7 +49,10 @@ internal static class DemoServing
         await Task.Delay(300, ct);   // the recorder's SUB joins the server's PUB asynchronously
         using var connection = new PlanningConnection(server.Address.ToString());
         var simDir = Path.Combine(root, "sim");
-        var fleet = await SimCommand.RunAsync(connection, PolicyId, new RobotConfig(kind, RobotMode.Sync), robots, episodes, 100_000, publisher, simDir, ct);
+        var trained = PolicyCheckpoint.ReadConfig(checkpoint);
+        var settings = new EvaluationConfig().For(trained);
+        var fleet = await SimCommand.RunAsync(connection, PolicyId, new RobotConfig(kind, RobotMode.Sync, Observation: trained.Observation), robots, episodes,
+            100_000, publisher, simDir, ct, trained.DemonstrationModes);
 
         using (var wait = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
@@ -57,12 +60,12 @@ internal static class DemoServing
             await recorder.WaitForEpisodesAsync(episodes, wait.Token);
         }
         var recordedDir = Path.Combine(root, "recorded");
-        var written = await TelemetryCommand.RecordAsync(recorder, kind, episodes, TimeSpan.Zero, recordedDir, ct);
+        var written = await TelemetryCommand.RecordAsync(recorder, kind, episodes, TimeSpan.Zero, recordedDir, ct, trained.Observation);
 
         // Sync robots seed every plan by their episode, so they must reproduce in-process episodes exactly.
         int check = Math.Min(episodes, 5);
         using var local = PolicyCheckpoint.Load(checkpoint);
-        var reference = EpisodewiseEvaluation.Evaluate(local, kind, check, 100_000, cancellationToken: ct);
+        var reference = EpisodewiseEvaluation.Evaluate(local, kind, check, 100_000, cancellationToken: ct, settings: settings);
         bool same = reference.Episodes.SequenceEqual(fleet.Evaluation.Episodes.Take(check));
         Console.WriteLine($"Network episodes {(same ? "equal" : "differ (batched float rounding) from")} in-process episodes for seeds 100000..{100_000 + check - 1}.");
         double inProcessMs = InProcessPlanP50(local, kind, threads ?? 1);

@@ -2,9 +2,10 @@ namespace ImmisciblePolicy.Policy.Data;
 
 /// <summary>
 /// One demonstration: T frames of observation.state (T, n) and action (T, m), float32, stored row-major,
-/// with the per-frame timestamp, the optional LeRobot signals next.reward / next.success / next.done, and
-/// optional camera frames per image feature (<see cref="Images"/>). Immutable: the constructor copies its numeric
-/// inputs; image frames are read through <see cref="IImageFrames"/>, which never change.
+/// with the per-frame timestamp, the optional LeRobot signals next.reward / next.success / next.done, an
+/// optional solution-mode label (an index into <see cref="DemonstrationDataset.ModeNames"/>) and optional camera
+/// frames per image feature (<see cref="Images"/>). Immutable: the constructor copies its numeric inputs; image
+/// frames are read through <see cref="IImageFrames"/>, which never change.
 /// </summary>
 public sealed class Episode
 {
@@ -24,6 +25,7 @@ public sealed class Episode
     /// <param name="dones">(length) next.done, or null.</param>
     /// <param name="taskIndex">Index into <see cref="DemonstrationDataset.Tasks"/>.</param>
     /// <param name="images">camera frames by feature name (one frame per timestamp each), or null for none.</param>
+    /// <param name="mode">Which solution mode the demonstrator followed (index into the dataset's mode names), or null.</param>
     public Episode(
         int stateDim,
         int actionDim,
@@ -34,7 +36,8 @@ public sealed class Episode
         bool[]? successes = null,
         bool[]? dones = null,
         int taskIndex = 0,
-        IReadOnlyDictionary<string, IImageFrames>? images = null)
+        IReadOnlyDictionary<string, IImageFrames>? images = null,
+        int? mode = null)
     {
         if (stateDim < 1)
             throw new ArgumentOutOfRangeException(nameof(stateDim), stateDim, "expected at least 1 state dimension");
@@ -70,8 +73,11 @@ public sealed class Episode
                     throw new ArgumentException($"image feature '{name}': expected {length} frames (one per timestamp), received {frames.Count}", nameof(images));
             }
         }
+        if (mode is < 0)
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "expected a non-negative mode index or null");
 
         Length = length;
+        Mode = mode;
         StateDim = stateDim;
         ActionDim = actionDim;
         TaskIndex = taskIndex;
@@ -93,7 +99,8 @@ public sealed class Episode
         bool[]? successes = null,
         bool[]? dones = null,
         int taskIndex = 0,
-        IReadOnlyDictionary<string, IImageFrames>? images = null)
+        IReadOnlyDictionary<string, IImageFrames>? images = null,
+        int? mode = null)
     {
         ArgumentNullException.ThrowIfNull(states);
         ArgumentNullException.ThrowIfNull(actions);
@@ -116,7 +123,7 @@ public sealed class Episode
             actions[t].CopyTo(flatActions, t * m);
             times[t] = (float)t / fps;
         }
-        return new Episode(n, m, flatStates, flatActions, times, rewards, successes, dones, taskIndex, images);
+        return new Episode(n, m, flatStates, flatActions, times, rewards, successes, dones, taskIndex, images, mode);
     }
 
     /// <summary>A copy of this episode with <paramref name="images"/> as its camera frames (replacing any it had).</summary>
@@ -124,7 +131,7 @@ public sealed class Episode
     public Episode WithImages(IReadOnlyDictionary<string, IImageFrames> images)
     {
         ArgumentNullException.ThrowIfNull(images);
-        return new Episode(StateDim, ActionDim, states, actions, timestamps, rewards, successes, dones, TaskIndex, images);
+        return new Episode(StateDim, ActionDim, states, actions, timestamps, rewards, successes, dones, TaskIndex, images, Mode);
     }
 
     /// <summary>Number of frames T.</summary>
@@ -138,6 +145,9 @@ public sealed class Episode
 
     /// <summary>Index of this episode's task text in the dataset's task table.</summary>
     public int TaskIndex { get; }
+
+    /// <summary>The solution mode the demonstrator followed (index into <see cref="DemonstrationDataset.ModeNames"/>), or null.</summary>
+    public int? Mode { get; }
 
     /// <summary>(T, n) row-major.</summary>
     public ReadOnlySpan<float> States => states;

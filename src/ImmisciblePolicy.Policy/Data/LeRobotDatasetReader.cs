@@ -5,13 +5,14 @@ namespace ImmisciblePolicy.Policy.Data;
 
 /// <summary>
 /// Reads a LeRobot v3.0 dataset (as <see cref="LeRobotDatasetWriter"/> or LeRobot itself writes it, any
-/// number of data files and chunks) into a <see cref="DemonstrationDataset"/>: observation.state, action, the
-/// next.* signals and every camera feature. `image` features (PNG cells of the data files) are kept compressed
-/// and decoded frame by frame on demand (<see cref="PngImageFrames"/>); `video` features are decoded from their mp4
-/// files by the ffmpeg program one episode at a time into a bounded cache (<see cref="VideoImageFrames"/>), and a
-/// dataset with video features fails at once, naming the feature, when ffmpeg is not installed. Other features
-/// (strings, extra vectors) are not loaded. Everything is checked: info.json version and features, column presence and types,
-/// per-episode lengths, frame and global indices. Problems surface as <see cref="InvalidDataException"/>
+/// number of data files and chunks) into a <see cref="DemonstrationDataset"/>: observation.state,
+/// observation.environment_state (prepended to each state row, see <see cref="DemonstrationDataset"/>), action, the
+/// next.* signals, our episode_mode labels and every camera feature. `image` features (PNG cells of the data files) are
+/// kept compressed and decoded frame by frame on demand (<see cref="PngImageFrames"/>); `video` features are decoded
+/// from their mp4 files by the ffmpeg program one episode at a time into a bounded cache (<see cref="VideoImageFrames"/>),
+/// and a dataset with video features fails at once, naming the feature, when ffmpeg is not installed. Other features
+/// (strings, extra vectors) are not loaded. Everything is checked: info.json version and features, column presence and
+/// types, per-episode lengths, frame and global indices. Problems surface as <see cref="InvalidDataException"/>
 /// naming the file and what is wrong.
 /// </summary>
 public static class LeRobotDatasetReader
@@ -45,13 +46,14 @@ public static class LeRobotDatasetReader
         long totalFrames = episodes.Sum(e => (long)e.Length);
         if (totalFrames != info.TotalFrames)
             throw LeRobotFormatError.Create(LeRobotLayout.InfoPath, $"total_frames is {info.TotalFrames} but the episodes hold {totalFrames} frames");
-        return new DemonstrationDataset(episodes, info.Fps, info.StateNames, info.ActionNames, tasks, info.RobotType);
+        return new DemonstrationDataset(episodes, info.Fps, [.. info.EnvironmentNames, .. info.StateNames], info.ActionNames, tasks, info.RobotType,
+            info.EnvironmentNames.Length, info.ModeNames);
     }
 
     private sealed record Info(
         int Fps, string? RobotType, long TotalEpisodes, long TotalFrames, string DataPath,
-        string[] StateNames, string[] ActionNames, bool HasRewards, bool HasSuccesses, bool HasDones,
-        ImageFeature[] Images, ImageFeature[] Videos, string VideoPath);
+        string[] StateNames, string[] EnvironmentNames, string[] ActionNames, bool HasRewards, bool HasSuccesses, bool HasDones,
+        string[]? ModeNames, ImageFeature[] Images, ImageFeature[] Videos, string VideoPath);
 
     private sealed record EpisodeRow(int EpisodeIndex, long Length, long Chunk, long File, long From, long To, VideoRow[] Videos);
 
@@ -60,7 +62,7 @@ public static class LeRobotDatasetReader
 
     private sealed record DataColumns(
         float[] States, float[] Actions, float[] Timestamps, float[]? Rewards, bool[]? Successes, bool[]? Dones,
-        long[] FrameIndex, long[] EpisodeIndex, long[] Index, long[] TaskIndex, Dictionary<string, byte[][]> Images);
+        long[] FrameIndex, long[] EpisodeIndex, long[] Index, long[] TaskIndex, long[]? Modes, Dictionary<string, byte[][]> Images);
 
     private static Info ReadInfo(string root, LeRobotReaderOptions options)
     {
@@ -132,11 +134,23 @@ public static class LeRobotDatasetReader
         }
         string videoPath = json["video_path"] is JsonValue vp && vp.TryGetValue(out string? v) ? v : LeRobotLayout.VideoPathTemplate;
 
+        string[]? modeNames = null;
+        if (Optional(LeRobotLayout.EpisodeMode, "int64"))
+        {
+            JsonNode? names = (features[LeRobotLayout.EpisodeMode] as JsonObject)?["info"]?[LeRobotLayout.ModeNamesKey];
+            if (names is not JsonArray { Count: > 0 } list || !list.All(n => n is JsonValue v && v.TryGetValue(out string? _)))
+                throw LeRobotFormatError.Create(file,
+                    $"feature '{LeRobotLayout.EpisodeMode}' needs \"info\": {{\"{LeRobotLayout.ModeNamesKey}\": [names...]}}; found {features[LeRobotLayout.EpisodeMode]?.ToJsonString()}");
+            modeNames = [.. list.Select(n => n!.GetValue<string>())];
+        }
+
         return new Info(
             fps, robotType, totalEpisodes, totalFrames, dataPath,
-            VectorNames(LeRobotLayout.ObservationState), VectorNames(LeRobotLayout.Action),
+            VectorNames(LeRobotLayout.ObservationState),
+            features[LeRobotLayout.ObservationEnvironmentState] is null ? [] : VectorNames(LeRobotLayout.ObservationEnvironmentState),
+            VectorNames(LeRobotLayout.Action),
             Optional(LeRobotLayout.NextReward, "float32"), Optional(LeRobotLayout.NextSuccess, "bool"), Optional(LeRobotLayout.NextDone, "bool"),
-            [.. images], [.. videos], videoPath);
+            modeNames, [.. images], [.. videos], videoPath);
     }
 
     /// <summary>LeRobot marks depth cameras with is_depth_map in "info" (or the legacy video.is_depth_map, also in "video_info").</summary>
@@ -209,7 +223,7 @@ public static class LeRobotDatasetReader
     {
         await using ParquetTableReader table = await ParquetTableReader.OpenAsync(root, LeRobotLayout.TasksPath, ct).ConfigureAwait(false);
         long[] indices = await table.ReadInt64Async(LeRobotLayout.TaskIndex, ct).ConfigureAwait(false);
-        string[] texts = await table.ReadStringAsync(LeRobotLayout.Task, ct).ConfigureAwait(false);
+        string[] texts = await table.ReadStringAsync(TaskTextColumn(table), ct).ConfigureAwait(false);
         var tasks = new string[indices.Length];
         for (int i = 0; i < indices.Length; i++)
         {
@@ -221,6 +235,28 @@ public static class LeRobotDatasetReader
         if (tasks.Length == 0)
             throw LeRobotFormatError.Create(LeRobotLayout.TasksPath, "holds no tasks");
         return tasks;
+    }
+
+    /// <summary>
+    /// The column of meta/tasks.parquet holding the task text: "task" (LeRobot's index name, and the plain column of
+    /// files we wrote before we added the pandas metadata), else the one index column the "pandas" footer metadata names
+    /// (pandas calls an unnamed index "__index_level_0__").
+    /// </summary>
+    private static string TaskTextColumn(ParquetTableReader table)
+    {
+        if (table.HasColumn(LeRobotLayout.Task) || !table.KeyValueMetadata.TryGetValue(LeRobotLayout.PandasMetadataKey, out string? pandas))
+            return LeRobotLayout.Task;
+        try
+        {
+            if (JsonNode.Parse(pandas)?["index_columns"] is JsonArray { Count: 1 } index && index[0] is JsonValue v && v.TryGetValue(out string? name)
+                && table.HasColumn(name))
+                return name;
+        }
+        catch (JsonException ex)
+        {
+            throw LeRobotFormatError.Create(LeRobotLayout.TasksPath, $"has unreadable pandas metadata ({ex.Message})", ex);
+        }
+        return LeRobotLayout.Task;
     }
 
     private static async Task<EpisodeRow[]> ReadEpisodeRowsAsync(string root, Info info, CancellationToken ct)
@@ -290,8 +326,15 @@ public static class LeRobotDatasetReader
         var images = new Dictionary<string, byte[][]>(StringComparer.Ordinal);
         foreach (ImageFeature image in info.Images)
             images[image.Name] = await table.ReadImageBytesAsync(image.Name, ct).ConfigureAwait(false);
+        float[] states = await table.ReadFloatListAsync(LeRobotLayout.ObservationState, info.StateNames.Length, ct).ConfigureAwait(false);
+        if (info.EnvironmentNames.Length > 0)
+        {
+            float[] environment = await table.ReadFloatListAsync(LeRobotLayout.ObservationEnvironmentState, info.EnvironmentNames.Length, ct)
+                .ConfigureAwait(false);
+            states = JoinObservation(environment, info.EnvironmentNames.Length, states, info.StateNames.Length);
+        }
         return new DataColumns(
-            await table.ReadFloatListAsync(LeRobotLayout.ObservationState, info.StateNames.Length, ct).ConfigureAwait(false),
+            states,
             await table.ReadFloatListAsync(LeRobotLayout.Action, info.ActionNames.Length, ct).ConfigureAwait(false),
             await table.ReadFloatAsync(LeRobotLayout.Timestamp, ct).ConfigureAwait(false),
             info.HasRewards ? await table.ReadFloatAsync(LeRobotLayout.NextReward, ct).ConfigureAwait(false) : null,
@@ -301,7 +344,21 @@ public static class LeRobotDatasetReader
             await table.ReadInt64Async(LeRobotLayout.EpisodeIndex, ct).ConfigureAwait(false),
             await table.ReadInt64Async(LeRobotLayout.Index, ct).ConfigureAwait(false),
             await table.ReadInt64Async(LeRobotLayout.TaskIndex, ct).ConfigureAwait(false),
+            info.ModeNames is null ? null : await table.ReadInt64Async(LeRobotLayout.EpisodeMode, ct).ConfigureAwait(false),
             images);
+    }
+
+    /// <summary>Rows of [environment_state (e), state (s)] from the two (rows, e) and (rows, s) columns.</summary>
+    private static float[] JoinObservation(float[] environment, int e, float[] state, int s)
+    {
+        int rows = state.Length / s;
+        var joined = new float[rows * (e + s)];
+        for (int r = 0; r < rows; r++)
+        {
+            environment.AsSpan(r * e, e).CopyTo(joined.AsSpan(r * (e + s)));
+            state.AsSpan(r * s, s).CopyTo(joined.AsSpan((r * (e + s)) + e));
+        }
+        return joined;
     }
 
     /// <summary>Cuts one episode's rows out of a data file and checks its indices against the episodes table.</summary>
@@ -314,6 +371,7 @@ public static class LeRobotDatasetReader
         if (start + length > data.EpisodeIndex.Length)
             throw LeRobotFormatError.Create(file, $"episode {row.EpisodeIndex} should have {length} rows from row {start}, but the file ends at row {data.EpisodeIndex.Length}");
         long task = data.TaskIndex[start];
+        long? mode = data.Modes?[start];
         for (int t = 0; t < length; t++)
         {
             int r = start + t;
@@ -326,13 +384,18 @@ public static class LeRobotDatasetReader
                 throw LeRobotFormatError.Create(file, $"{where}: index is {data.Index[r]}, expected dataset_from_index + frame_index = {row.From + t}");
             if (data.TaskIndex[r] != task)
                 throw LeRobotFormatError.Create(file, $"{where}: task_index changes from {task} to {data.TaskIndex[r]} within the episode");
+            if (data.Modes is not null && data.Modes[r] != mode)
+                throw LeRobotFormatError.Create(file, $"{where}: {LeRobotLayout.EpisodeMode} changes from {mode} to {data.Modes[r]} within the episode");
         }
         if (start + length < data.EpisodeIndex.Length && data.EpisodeIndex[start + length] == row.EpisodeIndex)
             throw LeRobotFormatError.Create(file, $"episode {row.EpisodeIndex} has more rows than its length {length}");
         if (task < 0 || task >= taskCount)
             throw LeRobotFormatError.Create(file, $"episode {row.EpisodeIndex}: task_index {task} is outside the {taskCount} tasks of {LeRobotLayout.TasksPath}");
 
-        int n = info.StateNames.Length, m = info.ActionNames.Length;
+        if (mode is long label && (label < 0 || label >= info.ModeNames!.Length))
+            throw LeRobotFormatError.Create(file, $"episode {row.EpisodeIndex}: {LeRobotLayout.EpisodeMode} {label} is outside the {info.ModeNames!.Length} mode names of {LeRobotLayout.InfoPath}");
+
+        int n = info.EnvironmentNames.Length + info.StateNames.Length, m = info.ActionNames.Length;
         var images = new Dictionary<string, IImageFrames>(StringComparer.Ordinal);
         foreach (ImageFeature image in info.Images)
         {
@@ -358,7 +421,8 @@ public static class LeRobotDatasetReader
                 data.Successes?[start..(start + length)],
                 data.Dones?[start..(start + length)],
                 (int)task,
-                images);
+                images,
+                mode is long md ? (int)md : null);
         }
         catch (ArgumentException ex)
         {

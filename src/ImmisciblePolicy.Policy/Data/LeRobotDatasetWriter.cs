@@ -9,7 +9,7 @@ namespace ImmisciblePolicy.Policy.Data;
 /// <code>
 /// meta/info.json                               codebase_version, fps, totals, templates, features
 /// meta/stats.json                              per-feature min/max/mean/std/count/q01..q99
-/// meta/tasks.parquet                           task_index int64, task string
+/// meta/tasks.parquet                           task_index int64, task string (the pandas index, as LeRobot writes it)
 /// meta/episodes/chunk-000/file-000.parquet     one row per episode: length, tasks, file and frame range, stats/*
 /// data/chunk-CCC/file-FFF.parquet              one row per frame, many episodes per file
 /// </code>
@@ -112,7 +112,7 @@ public sealed class LeRobotDatasetWriter
         var tasks = new ParquetTableWriter();
         tasks.AddInt64(LeRobotLayout.TaskIndex, [.. Enumerable.Range(0, dataset.Tasks.Count).Select(i => (long)i)]);
         tasks.AddString(LeRobotLayout.Task, [.. dataset.Tasks]);
-        await tasks.WriteAsync(Path.Combine(root, LeRobotLayout.TasksPath), null, ct).ConfigureAwait(false);
+        await tasks.WriteAsync(Path.Combine(root, LeRobotLayout.TasksPath), TasksPandasMetadata(), ct).ConfigureAwait(false);
         FileWritten?.Invoke(LeRobotLayout.TasksPath);
 
         var stats = new JsonObject();
@@ -242,7 +242,7 @@ public sealed class LeRobotDatasetWriter
         DemonstrationDataset dataset, string root, long[] episodeFrom, Dictionary<string, FeatureStatistics[]> cameraStats, CancellationToken ct)
     {
         int bytesPerFrame = 4 * (dataset.StateDim + dataset.ActionDim) + 4 + 4 * 8
-            + (dataset.HasRewards ? 4 : 0) + (dataset.HasSuccesses ? 1 : 0) + (dataset.HasDones ? 1 : 0);
+            + (dataset.HasRewards ? 4 : 0) + (dataset.HasSuccesses ? 1 : 0) + (dataset.HasDones ? 1 : 0) + (dataset.HasModes ? 8 : 0);
         double limit = Options.DataFilesSizeInMb * 1024 * 1024;
         IReadOnlyList<ImageFeature> cameras = PngCameras(dataset);
         var result = new List<(int, int, int)>();
@@ -292,6 +292,7 @@ public sealed class LeRobotDatasetWriter
     {
         int[] episodes = [.. batch.Select(b => b.Episode)];
         int rows = episodes.Sum(e => dataset.Episodes[e].Length);
+        var mode = new long[rows];
         var state = new float[rows * dataset.StateDim];
         var action = new float[rows * dataset.ActionDim];
         var timestamp = new float[rows];
@@ -318,12 +319,16 @@ public sealed class LeRobotDatasetWriter
                 episodeIndex[row] = e;
                 index[row] = episodeFrom[e] + t;
                 taskIndex[row] = ep.TaskIndex;
+                mode[row] = ep.Mode ?? 0;
             }
         }
 
         // Column order follows the features map of info.json, as LeRobot's hf_dataset does.
         var table = new ParquetTableWriter();
-        table.AddList(LeRobotLayout.ObservationState, state, dataset.StateDim);
+        var (environment, agent) = SplitObservation(dataset, state, rows);
+        table.AddList(LeRobotLayout.ObservationState, agent, dataset.StateDim - dataset.EnvironmentStateDim);
+        if (dataset.EnvironmentStateDim > 0)
+            table.AddList(LeRobotLayout.ObservationEnvironmentState, environment, dataset.EnvironmentStateDim);
         table.AddList(LeRobotLayout.Action, action, dataset.ActionDim);
         for (int c = 0; c < cameras.Count; c++)
         {
@@ -338,12 +343,33 @@ public sealed class LeRobotDatasetWriter
             table.AddBool(LeRobotLayout.NextSuccess, success);
         if (dataset.HasDones)
             table.AddBool(LeRobotLayout.NextDone, done);
+        if (dataset.HasModes)
+            table.AddInt64(LeRobotLayout.EpisodeMode, mode);
         table.AddFloat(LeRobotLayout.Timestamp, timestamp);
         table.AddInt64(LeRobotLayout.FrameIndex, frameIndex);
         table.AddInt64(LeRobotLayout.EpisodeIndex, episodeIndex);
         table.AddInt64(LeRobotLayout.Index, index);
         table.AddInt64(LeRobotLayout.TaskIndex, taskIndex);
         return table;
+    }
+
+    /// <summary>
+    /// Splits (rows, n) observation rows into observation.environment_state (rows, e), the first e entries, and
+    /// observation.state (rows, n - e), the rest (see <see cref="DemonstrationDataset"/>).
+    /// </summary>
+    private static (float[] Environment, float[] Agent) SplitObservation(DemonstrationDataset dataset, float[] rows, int count)
+    {
+        int n = dataset.StateDim, e = dataset.EnvironmentStateDim;
+        if (e == 0)
+            return ([], rows);
+        var environment = new float[count * e];
+        var agent = new float[count * (n - e)];
+        for (int r = 0; r < count; r++)
+        {
+            rows.AsSpan(r * n, e).CopyTo(environment.AsSpan(r * e));
+            rows.AsSpan((r * n) + e, n - e).CopyTo(agent.AsSpan(r * (n - e)));
+        }
+        return (environment, agent);
     }
 
     private static ParquetTableWriter BuildEpisodesTable(
@@ -366,6 +392,8 @@ public sealed class LeRobotDatasetWriter
             table.AddDouble(LeRobotLayout.VideoFromTimestamp(camera), [.. spans.Select(v => v.From)]);
             table.AddDouble(LeRobotLayout.VideoToTimestamp(camera), [.. spans.Select(v => v.To)]);
         }
+        if (dataset.HasModes)
+            table.AddInt64(LeRobotLayout.EpisodeMode, [.. dataset.Episodes.Select(ep => (long)ep.Mode!.Value)]);
 
         // Per-episode statistics as LeRobot flattens them: stats/{feature}/{stat}, one list per row.
         var perEpisode = Enumerable.Range(0, count)
@@ -410,23 +438,39 @@ public sealed class LeRobotDatasetWriter
     private static List<(string Feature, double[] Values, int Dim)> FeatureColumns(
         DemonstrationDataset dataset, int[] episodes, long[] episodeFrom)
     {
+        int n = dataset.StateDim, env = dataset.EnvironmentStateDim;
+        double[] states = Gather(episodes, dataset, (ep, _) => ep.States);
         var columns = new List<(string, double[], int)>
         {
-            (LeRobotLayout.ObservationState, Gather(episodes, dataset, (ep, _) => ep.States), dataset.StateDim),
-            (LeRobotLayout.Action, Gather(episodes, dataset, (ep, _) => ep.Actions), dataset.ActionDim),
+            (LeRobotLayout.ObservationState, Columns(states, n, env, n), n - env),
         };
+        if (env > 0)
+            columns.Add((LeRobotLayout.ObservationEnvironmentState, Columns(states, n, 0, env), env));
+        columns.Add((LeRobotLayout.Action, Gather(episodes, dataset, (ep, _) => ep.Actions), dataset.ActionDim));
         if (dataset.HasRewards)
             columns.Add((LeRobotLayout.NextReward, Gather(episodes, dataset, (ep, _) => ep.Rewards), 1));
         if (dataset.HasSuccesses)
             columns.Add((LeRobotLayout.NextSuccess, GatherFrames(episodes, dataset, (ep, _, t) => ep.Successes[t] ? 1 : 0), 1));
         if (dataset.HasDones)
             columns.Add((LeRobotLayout.NextDone, GatherFrames(episodes, dataset, (ep, _, t) => ep.Dones[t] ? 1 : 0), 1));
+        if (dataset.HasModes)
+            columns.Add((LeRobotLayout.EpisodeMode, GatherFrames(episodes, dataset, (ep, _, _) => ep.Mode!.Value), 1));
         columns.Add((LeRobotLayout.Timestamp, Gather(episodes, dataset, (ep, _) => ep.Timestamps), 1));
         columns.Add((LeRobotLayout.FrameIndex, GatherFrames(episodes, dataset, (_, _, t) => t), 1));
         columns.Add((LeRobotLayout.EpisodeIndex, GatherFrames(episodes, dataset, (_, e, _) => e), 1));
         columns.Add((LeRobotLayout.Index, GatherFrames(episodes, dataset, (_, e, t) => episodeFrom[e] + t), 1));
         columns.Add((LeRobotLayout.TaskIndex, GatherFrames(episodes, dataset, (ep, _, _) => ep.TaskIndex), 1));
         return columns;
+    }
+
+    /// <summary>Columns [from, to) of a (rows, width) row-major table.</summary>
+    private static double[] Columns(double[] table, int width, int from, int to)
+    {
+        int rows = table.Length / width;
+        var result = new double[rows * (to - from)];
+        for (int r = 0; r < rows; r++)
+            Array.Copy(table, (r * width) + from, result, r * (to - from), to - from);
+        return result;
     }
 
     private delegate ReadOnlySpan<float> SpanOf(Episode episode, int index);
@@ -490,7 +534,8 @@ public sealed class LeRobotDatasetWriter
             ["fps"] = dataset.Fps,
             ["splits"] = new JsonObject { ["train"] = $"0:{dataset.Episodes.Count}" },
             ["data_path"] = LeRobotLayout.DataPathTemplate,
-            ["video_path"] = LeRobotLayout.VideoPathTemplate,
+            // LeRobot's create_empty_dataset_info: video_path is the template only when some feature is a video.
+            ["video_path"] = Options.Video is not null && dataset.ImageFeatures.Count > 0 ? LeRobotLayout.VideoPathTemplate : null,
             ["features"] = FeaturesJson(dataset, Options.Video),
         };
     }
@@ -524,11 +569,14 @@ public sealed class LeRobotDatasetWriter
     /// <summary>info.json "features": name -> {dtype, shape, names}, in data-column order (video features hold no column).</summary>
     private static JsonObject FeaturesJson(DemonstrationDataset dataset, VideoEncoding? video)
     {
+        int env = dataset.EnvironmentStateDim;
         var features = new JsonObject
         {
-            [LeRobotLayout.ObservationState] = Feature("float32", dataset.StateDim, dataset.StateNames),
-            [LeRobotLayout.Action] = Feature("float32", dataset.ActionDim, dataset.ActionNames),
+            [LeRobotLayout.ObservationState] = Feature("float32", dataset.StateDim - env, [.. dataset.StateNames.Skip(env)]),
         };
+        if (env > 0)
+            features[LeRobotLayout.ObservationEnvironmentState] = Feature("float32", env, [.. dataset.StateNames.Take(env)]);
+        features[LeRobotLayout.Action] = Feature("float32", dataset.ActionDim, dataset.ActionNames);
         foreach (ImageFeature camera in dataset.ImageFeatures)
         {
             var feature = new JsonObject
@@ -547,6 +595,12 @@ public sealed class LeRobotDatasetWriter
             features[LeRobotLayout.NextSuccess] = Feature("bool", 1, null);
         if (dataset.HasDones)
             features[LeRobotLayout.NextDone] = Feature("bool", 1, null);
+        if (dataset.ModeNames is { } modes)
+        {
+            var mode = Feature("int64", 1, null);
+            mode["info"] = new JsonObject { [LeRobotLayout.ModeNamesKey] = new JsonArray([.. modes.Select(m => JsonValue.Create(m))]) };
+            features[LeRobotLayout.EpisodeMode] = mode;
+        }
         features[LeRobotLayout.Timestamp] = Feature("float32", 1, null);
         features[LeRobotLayout.FrameIndex] = Feature("int64", 1, null);
         features[LeRobotLayout.EpisodeIndex] = Feature("int64", 1, null);
@@ -562,15 +616,46 @@ public sealed class LeRobotDatasetWriter
         };
     }
 
+    /// <summary>
+    /// The "pandas" key/value metadata that makes meta/tasks.parquet read back as LeRobot writes it
+    /// (lerobot/datasets/dataset_metadata.py builds <c>pd.DataFrame({"task_index": ...}, index=pd.Index(tasks, name="task"))</c>
+    /// and io_utils.write_tasks calls <c>to_parquet</c>): pyarrow stores the index as a trailing column "task" and
+    /// describes it here (pyarrow/pandas_compat.py construct_metadata), so <c>pd.read_parquet</c> restores the task
+    /// text as the index and LeRobot's <c>item["task"] = tasks.iloc[task_index].name</c> is the text.
+    /// </summary>
+    internal static Dictionary<string, string> TasksPandasMetadata()
+    {
+        static JsonObject Column(string name, string pandasType, string numpyType) => new()
+        {
+            ["name"] = name, ["field_name"] = name, ["pandas_type"] = pandasType, ["numpy_type"] = numpyType, ["metadata"] = null,
+        };
+        var pandas = new JsonObject
+        {
+            ["index_columns"] = new JsonArray(LeRobotLayout.Task),
+            // The DataFrame's column labels ("task_index") form an unnamed string index.
+            ["column_indexes"] = new JsonArray(new JsonObject
+            {
+                ["name"] = null, ["field_name"] = null, ["pandas_type"] = "unicode", ["numpy_type"] = "object",
+                ["metadata"] = new JsonObject { ["encoding"] = "UTF-8" },
+            }),
+            ["columns"] = new JsonArray(Column(LeRobotLayout.TaskIndex, "int64", "int64"), Column(LeRobotLayout.Task, "unicode", "object")),
+            ["creator"] = new JsonObject { ["library"] = "ImmisciblePolicy", ["version"] = "1" },
+            ["pandas_version"] = "1.5.3",
+        };
+        return new Dictionary<string, string>(StringComparer.Ordinal) { [LeRobotLayout.PandasMetadataKey] = pandas.ToJsonString() };
+    }
+
     /// <summary>The "huggingface" key/value metadata `datasets` writes into Parquet files, so that
     /// `datasets.Dataset.from_parquet` restores fixed-length Sequence features instead of plain lists.</summary>
     private static Dictionary<string, string> HuggingFaceMetadata(DemonstrationDataset dataset, IReadOnlyList<ImageFeature> pngCameras)
     {
         var features = new JsonObject
         {
-            [LeRobotLayout.ObservationState] = Sequence(dataset.StateDim),
-            [LeRobotLayout.Action] = Sequence(dataset.ActionDim),
+            [LeRobotLayout.ObservationState] = Sequence(dataset.StateDim - dataset.EnvironmentStateDim),
         };
+        if (dataset.EnvironmentStateDim > 0)
+            features[LeRobotLayout.ObservationEnvironmentState] = Sequence(dataset.EnvironmentStateDim);
+        features[LeRobotLayout.Action] = Sequence(dataset.ActionDim);
         // `datasets` Image feature with every field at its default: asdict keeps only "_type".
         foreach (ImageFeature camera in pngCameras)
             features[camera.Name] = new JsonObject { ["_type"] = "Image" };
@@ -580,6 +665,8 @@ public sealed class LeRobotDatasetWriter
             features[LeRobotLayout.NextSuccess] = Value("bool");
         if (dataset.HasDones)
             features[LeRobotLayout.NextDone] = Value("bool");
+        if (dataset.HasModes)
+            features[LeRobotLayout.EpisodeMode] = Value("int64");
         features[LeRobotLayout.Timestamp] = Value("float32");
         foreach (string column in new[] { LeRobotLayout.FrameIndex, LeRobotLayout.EpisodeIndex, LeRobotLayout.Index, LeRobotLayout.TaskIndex })
             features[column] = Value("int64");

@@ -24,8 +24,9 @@ public static class LeRobotLayout
     /// <summary>Python format template for per-episode metadata files.</summary>
     public const string EpisodesPathTemplate = "meta/episodes/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet";
 
-    /// <summary>Python format template stored in info.json as video_path: one mp4 per camera and file, each holding
-    /// many episodes one after another (huggingface/lerobot datasets/utils.py DEFAULT_VIDEO_PATH).</summary>
+    /// <summary>Python format template stored in info.json as video_path when a dataset has video features: one mp4 per
+    /// camera and file, each holding many episodes one after another (huggingface/lerobot datasets/utils.py
+    /// DEFAULT_VIDEO_PATH). LeRobot writes null when there are none; so do we.</summary>
     public const string VideoPathTemplate = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4";
 
     /// <summary>LeRobot's DEFAULT_CHUNK_SIZE: at most this many files per chunk directory.</summary>
@@ -39,6 +40,23 @@ public static class LeRobotLayout
 
     // Per-frame columns of the data files.
     public const string ObservationState = "observation.state";
+
+    /// <summary>LeRobot's OBS_ENV_STATE: what the environment shows besides the robot, e.g. gym-pusht's 16 block-corner coordinates.</summary>
+    public const string ObservationEnvironmentState = "observation.environment_state";
+
+    /// <summary>
+    /// Our per-frame int64 column with the solution mode the demonstrator followed in the frame's episode (constant within
+    /// an episode; also a per-episode column of meta/episodes). Its info.json feature carries the mode names as
+    /// <c>"info": {"mode_names": [...]}</c>. Not a LeRobot name: LeRobot loads it like task_index and its policies ignore it
+    /// (dataset_to_policy_features keeps only observation.* and action keys).
+    /// </summary>
+    public const string EpisodeMode = "episode_mode";
+
+    /// <summary>Key of <see cref="EpisodeMode"/>'s feature "info" object listing the mode names by index.</summary>
+    public const string ModeNamesKey = "mode_names";
+
+    /// <summary>Footer key/value metadata key pandas (through pyarrow) writes a DataFrame's schema and index into.</summary>
+    public const string PandasMetadataKey = "pandas";
     public const string Action = "action";
     public const string NextReward = "next.reward";
     public const string NextSuccess = "next.success";

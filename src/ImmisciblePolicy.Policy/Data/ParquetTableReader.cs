@@ -33,6 +33,9 @@ internal sealed class ParquetTableReader : IAsyncDisposable
 
     public IReadOnlyList<string> ColumnNames => [.. reader.Schema.Fields.Select(f => f.Name)];
 
+    /// <summary>The file footer's key/value metadata (e.g. "pandas", "huggingface"); empty when there is none.</summary>
+    public IReadOnlyDictionary<string, string> KeyValueMetadata => reader.CustomMetadata ?? new Dictionary<string, string>();
+
     public static async Task<ParquetTableReader> OpenAsync(string root, string relativePath, CancellationToken cancellationToken)
     {
         string fullPath = Path.Combine(root, relativePath);
