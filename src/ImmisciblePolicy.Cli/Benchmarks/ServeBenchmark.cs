@@ -19,19 +19,21 @@ namespace ImmisciblePolicy.Cli.Benchmarks;
 /// <param name="MaxWaitMs">batching window of the "batching on" server.</param>
 /// <param name="TorchThreads">libtorch intra-op threads of the planning threads (null: TorchRuntime's default).</param>
 /// <param name="SeededRobots">seeded closed-loop clients, as the demo's sync robots (each request carries its own seed).</param>
+/// <param name="Engine">what runs the denoiser, in process and in the server (<c>serve --engine</c>).</param>
 public sealed record ServeBenchmarkConfig(int LatencySamples = 200, double ThroughputSeconds = 5, int[]? Clients = null, int MaxBatch = 32,
-    double MaxWaitMs = 2, int? TorchThreads = null, int SeededRobots = 4)
+    double MaxWaitMs = 2, int? TorchThreads = null, int SeededRobots = 4, Policy.PolicyEngine Engine = Policy.PolicyEngine.Torch)
 {
     /// <summary>1, 8 and 32 clients unless set.</summary>
     public int[] ClientCounts => Clients ?? [1, 8, 32];
 }
 
 /// <summary>One latency row: a way of calling the policy and its percentiles.</summary>
-public sealed record LatencyRow(string Path, int Samples, double P50Ms, double P99Ms, double MeanMs);
+public sealed record LatencyRow(string Path, int Samples, double P50Ms, double P99Ms, double MeanMs,
+    Policy.PolicyEngine Engine = Policy.PolicyEngine.Torch);
 
 /// <summary>One throughput cell.</summary>
 public sealed record ThroughputRow(bool Batching, int Clients, long Plans, double Seconds, double PlansPerSecond, double P50Ms, double P99Ms, double MeanBatch,
-    bool Seeded = false);
+    bool Seeded = false, Policy.PolicyEngine Engine = Policy.PolicyEngine.Torch);
 
 /// <summary>
 /// Measures planning latency in-process vs over gRPC on loopback, and throughput at several client counts
@@ -83,7 +85,7 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
                 throughput.Add(await ThroughputAsync(server, batching, config.SeededRobots, window, seeded: true, ct));
             }
         }
-        return (latency, throughput);
+        return ([.. latency.Select(r => r with { Engine = config.Engine })], [.. throughput.Select(r => r with { Engine = config.Engine })]);
     }
 
     private PlanningServerOptions Options(bool batching) => new()
@@ -95,6 +97,8 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         MaxWaitMs = batching ? config.MaxWaitMs : 0,
         QueueCapacity = 1024,
         TorchThreads = config.TorchThreads,
+        Engine = config.Engine,
+        Onnx = new Onnx.OnnxEngineOptions { IntraOpThreads = Math.Max(1, config.TorchThreads ?? 1) },
     };
 
     private LatencyRow Latency(string label, Action<int> plan)
@@ -187,6 +191,8 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         return Enumerable.Range(0, policy.Config.Policy.ObsSteps).Select(_ => obs.ToArray()).ToArray();
     }
 
+    private static string Name(Policy.PolicyEngine engine) => engine.ToString().ToLowerInvariant();
+
     private static string LoadAverage()
     {
         const string path = "/proc/loadavg";
@@ -216,20 +222,23 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         sb.AppendLine();
         sb.AppendLine(inv, $"## Latency, one sequential client ({config.LatencySamples} plans after 20 warm-up)");
         sb.AppendLine();
-        sb.AppendLine("| path | p50 ms | p99 ms | mean ms |");
-        sb.AppendLine("|---|---:|---:|---:|");
-        foreach (var r in latency) sb.AppendLine(inv, $"| {r.Path} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MeanMs:F2} |");
+        sb.AppendLine("| engine | path | p50 ms | p99 ms | mean ms |");
+        sb.AppendLine("|---|---|---:|---:|---:|");
+        foreach (var r in latency) sb.AppendLine(inv, $"| {Name(r.Engine)} | {r.Path} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MeanMs:F2} |");
         sb.AppendLine();
         sb.AppendLine(inv, $"## Throughput ({config.ThroughputSeconds} s per cell, closed loop: each client sends its next plan when the previous reply arrives)");
         sb.AppendLine();
-        sb.AppendLine("| batching | clients | plans/s | p50 ms | p99 ms | mean batch |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| engine | batching | clients | plans/s | p50 ms | p99 ms | mean batch |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|");
         foreach (var r in throughput)
-            sb.AppendLine(inv, $"| {(r.Batching ? "on" : "off")} | {r.Clients}{(r.Seeded ? " seeded robots" : "")} | {r.PlansPerSecond:F1} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MeanBatch:F2} |");
+            sb.AppendLine(inv, $"| {Name(r.Engine)} | {(r.Batching ? "on" : "off")} | {r.Clients}{(r.Seeded ? " seeded robots" : "")} | {r.PlansPerSecond:F1} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MeanBatch:F2} |");
         sb.AppendLine();
-        var inProcess = latency.Count > 0 ? latency[0] : null;
-        foreach (var r in throughput.Where(r => r.Seeded && inProcess is not null))
-            sb.AppendLine(inv, $"Seeded robots, batching {(r.Batching ? "on" : "off")}: round trip p50 {r.P50Ms:F1} ms = {r.P50Ms / inProcess!.P50Ms:F2} x one in-process plan ({inProcess.P50Ms:F1} ms), measured in this run.");
+        foreach (var r in throughput.Where(r => r.Seeded))
+        {
+            // The in-process row of the same engine: the first latency row measured with it.
+            if (latency.FirstOrDefault(l => l.Engine == r.Engine) is not { } inProcess) continue;
+            sb.AppendLine(inv, $"Seeded robots, {Name(r.Engine)} engine, batching {(r.Batching ? "on" : "off")}: round trip p50 {r.P50Ms:F1} ms = {r.P50Ms / inProcess.P50Ms:F2} x one in-process plan ({inProcess.P50Ms:F1} ms), measured in this run.");
+        }
         sb.AppendLine();
         sb.AppendLine("## Reading it");
         sb.AppendLine();

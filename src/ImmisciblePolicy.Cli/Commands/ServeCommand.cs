@@ -34,9 +34,12 @@ internal static class ServeCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var threads = CommonOptions.Threads();
+        var engine = CommonOptions.Engine();
+        var device = CommonOptions.Device();
         var cmd = new Command("serve", "Serve policy checkpoints to robots over gRPC, with telemetry over ZeroMQ.")
         {
             policies, urls, telemetry, telemetryIn, maxBatch, maxWait, queue, apiKey, adminKey, cert, certPassword, maxMessage, policyRoots, threads,
+            engine, device,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -60,6 +63,8 @@ internal static class ServeCommand
                 TorchThreads = parse.GetValue(threads),
                 MaxMessageBytes = (int)Math.Round(megabytes * 1024 * 1024),
                 ExtraPolicyRoots = parse.GetValue(policyRoots) ?? [],
+                Engine = parse.GetValue(engine),
+                Onnx = CommonOptions.OnnxOptions(parse.GetValue(threads) ?? 1, parse.GetValue(device)),
             };
             RunningPlanningServer server;
             try
@@ -77,7 +82,7 @@ internal static class ServeCommand
                 return Fail(parse, $"could not listen on {options.Url}: {e.Message}");
             }
             await using var running = server;
-            Console.WriteLine($"Serving {server.Registry.All.Count} policies on {server.Address} (gRPC, HTTP/2)");
+            Console.WriteLine($"Serving {server.Registry.All.Count} policies on {server.Address} (gRPC, HTTP/2; {options.Engine} engine)");
             foreach (var p in server.Registry.All)
             {
                 var d = p.Description;

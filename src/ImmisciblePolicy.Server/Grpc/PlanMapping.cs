@@ -155,6 +155,7 @@ public static class PlanMapping
             TrainTimesteps = p.TrainTimesteps,
             Version = ToWire(p.Version),
             Source = p.Source,
+            Engine = p.Engine.ToString().ToLowerInvariant(),
         };
         info.ObservationNames.AddRange(p.ObservationNames);
         info.ObservationMin.AddRange(p.ObservationMin);

@@ -57,7 +57,8 @@ public static class PlanningServerHost
         builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
 
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(new WorkerSettings(options.MaxBatch, options.MaxWaitMs, options.QueueCapacity, options.TorchThreads));
+        builder.Services.AddSingleton(new WorkerSettings(options.MaxBatch, options.MaxWaitMs, options.QueueCapacity, options.TorchThreads,
+            options.Engine, options.Onnx));
         builder.Services.AddSingleton(sp => new PolicyRegistry(options.PoliciesDirectory, sp.GetRequiredService<WorkerSettings>(),
             sp.GetRequiredService<ILogger<PolicyRegistry>>(), options.ExtraPolicyRoots));
         builder.Services.AddSingleton(sp => new PlanTelemetry(options.TelemetryEndpoint is null

@@ -58,6 +58,16 @@ public sealed record PlanningServerOptions
     /// <summary>libtorch intra-op threads; null = IMMISCIBLE_THREADS or all cores (TorchRuntime.Configure).</summary>
     public int? TorchThreads { get; init; }
 
+    /// <summary>
+    /// What runs each policy's denoiser: TorchSharp (default) or ONNX Runtime (<c>serve --engine onnx</c>), which plans
+    /// a small network several times faster at batch 1 (docs/benchmarks/policy.md). Validation, batching, seeds and
+    /// telemetry are the same; PolicyInfo.engine says which one serves.
+    /// </summary>
+    public ImmisciblePolicy.Policy.PolicyEngine Engine { get; init; } = ImmisciblePolicy.Policy.PolicyEngine.Torch;
+
+    /// <summary>ONNX Runtime settings (intra-op threads, CPU or CUDA) for <see cref="Engine"/> = Onnx; null = one thread on the CPU.</summary>
+    public ImmisciblePolicy.Onnx.OnnxEngineOptions? Onnx { get; init; }
+
     /// <summary>ZeroMQ PUB endpoint for <c>plan</c>/<c>metrics</c> telemetry; null disables telemetry.</summary>
     public string? TelemetryEndpoint { get; init; } = "tcp://127.0.0.1:5556";
 

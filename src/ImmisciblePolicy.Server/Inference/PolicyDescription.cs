@@ -26,7 +26,8 @@ public sealed record PolicyDescription(
     IReadOnlyList<string> ActionNames,
     string Source,
     IReadOnlyList<float> ObservationMin,
-    IReadOnlyList<float> ObservationMax)
+    IReadOnlyList<float> ObservationMax,
+    ImmisciblePolicy.Policy.PolicyEngine Engine = ImmisciblePolicy.Policy.PolicyEngine.Torch)
 {
     /// <summary>
     /// Largest |normalised observation| accepted: the policy normalises its training range onto [-1, 1], so 100 is
@@ -50,7 +51,7 @@ public sealed record PolicyDescription(
             1.0 / SimTasks.Create(c.Task).ControlHz, c.Sampler, c.InferenceSteps, c.Schedule.NumTrainTimesteps,
             new PolicyVersion(policy.Step, WeightsHash(directory)), names, actions, directory,
             AcceptedBound(policy.ObservationNormalizer, -NormalizedObservationLimit),
-            AcceptedBound(policy.ObservationNormalizer, NormalizedObservationLimit));
+            AcceptedBound(policy.ObservationNormalizer, NormalizedObservationLimit), policy.Engine);
     }
 
     // Task-unit value x with normalize(x) = y: x = (y - offset) / scale (scale > 0 for min-max limits).

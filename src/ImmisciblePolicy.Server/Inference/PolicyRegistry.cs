@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
+using ImmisciblePolicy.Policy;
 using ImmisciblePolicy.Robotics;
 using Microsoft.Extensions.Logging;
 
@@ -10,7 +11,10 @@ namespace ImmisciblePolicy.Server.Inference;
 /// <param name="MaxWaitMs">batching window.</param>
 /// <param name="QueueCapacity">waiting requests per policy.</param>
 /// <param name="TorchThreads">libtorch intra-op threads of each worker thread (null: TorchRuntime's default).</param>
-public sealed record WorkerSettings(int MaxBatch, double MaxWaitMs, int QueueCapacity, int? TorchThreads = null);
+/// <param name="Engine">what runs the denoiser: TorchSharp, or ONNX Runtime over the checkpoint exported in memory.</param>
+/// <param name="Onnx">ONNX Runtime settings (threads, device) when <paramref name="Engine"/> is Onnx; null = defaults.</param>
+public sealed record WorkerSettings(int MaxBatch, double MaxWaitMs, int QueueCapacity, int? TorchThreads = null,
+    PolicyEngine Engine = PolicyEngine.Torch, Onnx.OnnxEngineOptions? Onnx = null);
 
 /// <summary>A checkpoint directory outside every policy root the server may load from (PERMISSION_DENIED).</summary>
 public sealed class PolicyRootException(string message) : Exception(message);
@@ -102,7 +106,7 @@ public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSetti
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"checkpoint directory not found: {requested ?? dir}");
         lock (_loadGate)
         {
-            var policy = LoadCheckpoint(dir);
+            var policy = LoadCheckpoint(dir, settings);
             PolicyDescription description;
             try
             {
@@ -151,12 +155,17 @@ public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSetti
     }
 
     // PolicyCheckpoint.Load reports a bad checkpoint with several exception types (and libtorch may throw
-    // its own when a tensor does not fit); all of them mean "this checkpoint is unusable".
-    private static TrainedPolicy LoadCheckpoint(string dir)
+    // its own when a tensor does not fit); all of them mean "this checkpoint is unusable". An engine the server
+    // cannot run (CUDA asked for without the GPU package) is a server configuration error, reported as such.
+    private static TrainedPolicy LoadCheckpoint(string dir, WorkerSettings settings)
     {
         try
         {
-            return PolicyCheckpoint.Load(dir);
+            return PolicyCheckpoint.Load(dir, settings.Engine, settings.Onnx);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new InvalidOperationException($"the server's {settings.Engine} engine cannot run here: {e.Message}", e);
         }
         catch (Exception e) when (e is not InvalidDataException and not DirectoryNotFoundException and not OutOfMemoryException)
         {
