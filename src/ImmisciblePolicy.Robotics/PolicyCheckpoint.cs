@@ -52,6 +52,20 @@ public static class PolicyCheckpoint
         var action = ReadNormalizer(dir, ActionNormalizerFile);
         var weights = Path.Combine(dir, WeightsFile);
         if (!File.Exists(weights)) throw new InvalidDataException($"{directory}: {WeightsFile} is missing");
+        if (config.Policy.Vision is not null)
+        {
+            var vision = PolicyNetworks.VisionDenoiser(config.Policy);
+            try
+            {
+                DiffusionTrainer<object>.LoadWeights(weights, "ema_model.", vision);
+                return new TrainedPolicy(config, vision, obs, action, ReadStep(dir));
+            }
+            catch
+            {
+                vision.Dispose();
+                throw;
+            }
+        }
         var network = PolicyNetworks.ConditionalUnet1D(config.Policy.Unet);
         try
         {
