@@ -7,7 +7,7 @@ export IMMISCIBLE_THREADS=1
 for m in vanilla knn; do
   if [ $m = vanilla ]; then extra=(--method Vanilla); else extra=(--method Knn --k 2); fi
   echo "=== $m train start $(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"
-  $C train --task pusht --demos 200 --obs image --vision cpu --steps 6000 --batch-size 64 --lr 1e-3 --lr-warmup 500 \
+  $C train --task pusht --demos 200 --obs image --vision cpu --steps 2500 --batch-size 64 --lr 1e-3 --lr-warmup 500 \
      --widths 32,64,128 --step-embed 32 --checkpoint-every 250 --seed 0 --threads 1 --out runs/pusht-vision/$m "${extra[@]}"
   echo "=== $m train end $(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"
   if [ ! -f runs/pusht-vision/$m/eval/eval.json ]; then
