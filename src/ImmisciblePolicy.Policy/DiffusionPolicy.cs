@@ -71,7 +71,8 @@ public sealed class DiffusionPolicy
         CheckFinite(actions, nameof(actions));
 
         var globalCond = obsWindow.reshape(b, -1);                                               // (B, To Do)
-        var noise = NoiseAssigner.Assign(actions, generator, step);                              // (B, Tp, Da)
+        // Observation-aware pairings see the condition; every other assigner ignores it.
+        var noise = NoiseAssignment.Assign(NoiseAssigner, actions, globalCond, generator, step);  // (B, Tp, Da)
         if (!noise.shape.SequenceEqual(actions.shape))
             throw new InvalidOperationException(
                 $"noise assigner '{NoiseAssigner.Name}' returned shape ({string.Join(", ", noise.shape)}) for actions ({string.Join(", ", actions.shape)})");

@@ -19,7 +19,7 @@ internal static class CommonOptions
 
     public static Option<NoiseAssignmentMethod> Method() => new("--method")
     {
-        Description = "noise pairing: Vanilla, LinearAssignment or Knn",
+        Description = "noise pairing: Vanilla, LinearAssignment, Knn or ObservationAwareAssignment (policies only)",
         DefaultValueFactory = _ => NoiseAssignmentMethod.Knn,
     };
 
@@ -27,6 +27,12 @@ internal static class CommonOptions
     {
         Description = "KNN candidates per sample (2 for policies, as published)",
         DefaultValueFactory = _ => 2,
+    };
+
+    public static Option<double> ConditionWeight() => new("--cond-weight")
+    {
+        Description = "ObservationAwareAssignment: weight lambda of the observation distance in the assignment cost (0 = plain assignment)",
+        DefaultValueFactory = _ => new NoiseAssignmentConfig().ConditionWeight,
     };
 
     public static Option<double> DataScale() => new("--data-scale")

@@ -42,9 +42,10 @@ internal static class TrainCommand
         var embed = new Option<int>("--step-embed") { Description = "diffusion-step embedding size (published: 256)", DefaultValueFactory = _ => 32 };
         var method = CommonOptions.Method();
         var k = CommonOptions.K();
+        var conditionWeight = CommonOptions.ConditionWeight();
         var scale = CommonOptions.DataScale();
         var noiseWarmup = CommonOptions.WarmupSteps();
-        var standardize = new Option<bool>("--standardize-cost") { Description = "linear assignment: standardise each action coordinate for the cost" };
+        var standardize = new Option<bool>("--standardize-cost") { Description = "linear assignment (plain or observation-aware): standardise each action coordinate for the cost" };
         var evalEvery = new Option<long>("--eval-every") { Description = "closed-loop evaluation every N steps (0 = off)", DefaultValueFactory = _ => 0L };
         var evalEpisodes = new Option<int>("--eval-episodes") { Description = "episodes per periodic evaluation", DefaultValueFactory = _ => 20 };
         var ckptEvery = new Option<long>("--checkpoint-every") { Description = "checkpoint every N steps", DefaultValueFactory = _ => 500L };
@@ -52,7 +53,7 @@ internal static class TrainCommand
         var noResume = new Option<bool>("--no-resume") { Description = "start over even if --out holds a checkpoint" };
         var cmd = new Command("train", "Train a Diffusion Policy (ConditionalUnet1D) on demonstrations.")
         {
-            data, demos, obs, recipe, output, task, steps, batch, lr, warmup, seed, widths, embed, method, k, scale, noiseWarmup, standardize, evalEvery, evalEpisodes,
+            data, demos, obs, recipe, output, task, steps, batch, lr, warmup, seed, widths, embed, method, k, conditionWeight, scale, noiseWarmup, standardize, evalEvery, evalEpisodes,
             ckptEvery, threads, noResume,
         };
         cmd.SetAction(async (parse, ct) =>
@@ -86,6 +87,7 @@ internal static class TrainCommand
                 {
                     Method = parse.GetValue(method), K = parse.GetValue(k), DataScale = parse.GetValue(scale),
                     WarmupSteps = parse.GetValue(noiseWarmup), StandardizeForCost = parse.GetValue(standardize),
+                    ConditionWeight = parse.GetValue(conditionWeight),
                 },
                 Trainer = new TrainerConfig
                 {
