@@ -24,12 +24,8 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     /// <summary>A vision policy: camera encoders and U-Net in <paramref name="network"/> (EMA weights).</summary>
     public TrainedPolicy(PolicyRunConfig config, VisionDenoiser network, MinMaxNormalizer observationNormalizer,
         MinMaxNormalizer actionNormalizer, long step)
-        : this(config, (network ?? throw new ArgumentNullException(nameof(network))).Unet, observationNormalizer, actionNormalizer, step)
+        : this(config, (network ?? throw new ArgumentNullException(nameof(network))).Unet, observationNormalizer, actionNormalizer, step, network)
     {
-        if (config.Policy.Vision is null || !network.Config.Equals(config.Policy))
-            throw new ArgumentException("the vision network was built for another policy configuration than the run config's", nameof(network));
-        network.eval();
-        _vision = network;
     }
 
     /// <param name="config">the run config (from the checkpoint's config.json).</param>
@@ -39,6 +35,12 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     /// <param name="step">the training step the weights come from.</param>
     public TrainedPolicy(PolicyRunConfig config, ConditionalUnet1D network, MinMaxNormalizer observationNormalizer,
         MinMaxNormalizer actionNormalizer, long step)
+        : this(config, network, observationNormalizer, actionNormalizer, step, null)
+    {
+    }
+
+    private TrainedPolicy(PolicyRunConfig config, ConditionalUnet1D network, MinMaxNormalizer observationNormalizer,
+        MinMaxNormalizer actionNormalizer, long step, VisionDenoiser? vision)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(network);
@@ -57,6 +59,18 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
             ? new DdimScheduler(config.EffectiveSchedule)
             : new DdpmScheduler(config.EffectiveSchedule);
         _policy = new DiffusionPolicy(network, scheduler, new VanillaNoise(), config.Policy);
+        if (vision is not null)
+        {
+            if (config.Policy.Vision is null || !vision.Config.Equals(config.Policy))
+                throw new ArgumentException("the vision network was built for another policy configuration than the run config's", nameof(vision));
+            vision.eval();
+        }
+        else if (config.Policy.Vision is not null)
+        {
+            throw new ArgumentException(
+                "the run config describes a vision policy; pass its VisionDenoiser (camera encoders and U-Net), not the U-Net alone", nameof(network));
+        }
+        _vision = vision;
     }
 
     /// <summary>How the policy was trained and how it samples.</summary>

@@ -104,6 +104,11 @@ public class VisionPolicyTests
             Assert.Equal((12, 12), (vision.Encoder.CropHeight!.Value, vision.Encoder.CropWidth!.Value));
             Assert.Equal(2 + 8, saved.Policy.ObsDim);                       // agent x, y + 2 x 4 keypoints
             Assert.Equal(2 * 10, saved.Policy.Unet.GlobalCondDim);          // flattened over To = 2
+
+            // The U-Net alone cannot plan for a vision config: the encoders would be missing.
+            using var unetOnly = Policy.Networks.PolicyNetworks.ConditionalUnet1D(saved.Policy.Unet);
+            Assert.Contains("VisionDenoiser", Assert.Throws<ArgumentException>(() =>
+                new TrainedPolicy(saved, unetOnly, policy.ObservationNormalizer, policy.ActionNormalizer, 0)).Message);
         }
         finally
         {
