@@ -12,8 +12,8 @@ namespace ImmisciblePolicy.Robotics;
 /// <summary>
 /// A policy ready to plan: the EMA network of a checkpoint, its normalisers and its run config. Planning
 /// happens under inference mode inside a dispose scope; calls are serialised because one network instance
-/// is shared. A vision policy (config.Policy.Vision set) also holds its camera encoders and plans from
-/// <see cref="ObservationWindow"/>s carrying camera frames.
+/// is shared. The denoiser's forward pass runs in TorchSharp or ONNX Runtime (<see cref="Engine"/>); the
+/// sampling loop, seeds and normalisers are the same in both.
 /// </summary>
 public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
 {
@@ -21,7 +21,8 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     private readonly DiffusionPolicy _policy;
     private readonly VisionDenoiser? _vision;
 
-    /// <summary>A vision policy: camera encoders and U-Net in <paramref name="network"/> (EMA weights).</summary>
+    /// <summary>A vision policy: camera encoders and U-Net in <paramref name="network"/> (EMA weights); plans from
+    /// <see cref="ObservationWindow"/>s carrying camera frames. Torch engine only.</summary>
     public TrainedPolicy(PolicyRunConfig config, VisionDenoiser network, MinMaxNormalizer observationNormalizer,
         MinMaxNormalizer actionNormalizer, long step)
         : this(config, (network ?? throw new ArgumentNullException(nameof(network))).Unet, observationNormalizer, actionNormalizer, step, network)
@@ -29,17 +30,18 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     }
 
     /// <param name="config">the run config (from the checkpoint's config.json).</param>
-    /// <param name="network">the denoiser with the weights to use (EMA weights, as Diffusion Policy evaluates).</param>
+    /// <param name="network">the denoiser with the weights to use (EMA weights, as Diffusion Policy evaluates): the
+    /// TorchSharp <see cref="ConditionalUnet1D"/> or the ONNX engine's denoiser. The policy owns it (Dispose).</param>
     /// <param name="observationNormalizer">fitted on the training observations.</param>
     /// <param name="actionNormalizer">fitted on the training actions.</param>
     /// <param name="step">the training step the weights come from.</param>
-    public TrainedPolicy(PolicyRunConfig config, ConditionalUnet1D network, MinMaxNormalizer observationNormalizer,
+    public TrainedPolicy(PolicyRunConfig config, IDenoiser network, MinMaxNormalizer observationNormalizer,
         MinMaxNormalizer actionNormalizer, long step)
         : this(config, network, observationNormalizer, actionNormalizer, step, null)
     {
     }
 
-    private TrainedPolicy(PolicyRunConfig config, ConditionalUnet1D network, MinMaxNormalizer observationNormalizer,
+    private TrainedPolicy(PolicyRunConfig config, IDenoiser network, MinMaxNormalizer observationNormalizer,
         MinMaxNormalizer actionNormalizer, long step, VisionDenoiser? vision)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -54,7 +56,7 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
         ObservationNormalizer = observationNormalizer;
         ActionNormalizer = actionNormalizer;
         Step = step;
-        network.eval();
+        if (network is ConditionalUnet1D unet) unet.eval();
         IDiffusionScheduler scheduler = config.Sampler == SamplerKind.Ddim
             ? new DdimScheduler(config.EffectiveSchedule)
             : new DdpmScheduler(config.EffectiveSchedule);
@@ -85,8 +87,11 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     /// <summary>Training step of the weights.</summary>
     public long Step { get; }
 
-    /// <summary>The denoiser.</summary>
-    public ConditionalUnet1D Network => _policy.Model;
+    /// <summary>The denoiser (a <see cref="ConditionalUnet1D"/> with the Torch engine).</summary>
+    public IDenoiser Network => _policy.Denoiser;
+
+    /// <summary>The engine that runs the denoiser's forward pass.</summary>
+    public PolicyEngine Engine => _policy.Denoiser.Engine;
 
     /// <summary>The camera encoders and U-Net of a vision policy; null for a state-only policy.</summary>
     public VisionDenoiser? Vision => _vision;
@@ -206,7 +211,42 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     /// Plans for a batch of observation windows: the executed actions (B, Ta, Da) and the whole predicted chunk
     /// (B, Tp, Da), both in task units. <paramref name="inferenceSteps"/> overrides the configured step count.
     /// </summary>
+    /// <remarks>
+    /// One generator seeded with <paramref name="seed"/> draws the whole batch's noise, so a window's plan depends
+    /// on its batch (training-time evaluation, <c>eval</c>). For plans that must not depend on batching, use
+    /// the overload with one seed per window.
+    /// </remarks>
     public (double[][][] Actions, double[][][] Chunks) PlanChunks(IReadOnlyList<double[][]> windows, long seed, int? inferenceSteps)
+    {
+        int steps = inferenceSteps ?? Config.InferenceSteps;
+        return PlanChunks(windows, obs =>
+        {
+            using var g = new Generator(unchecked((ulong)seed));
+            return _policy.PredictActionChunk(obs, steps, g);
+        });
+    }
+
+    /// <summary>
+    /// Plans for a batch of observation windows with one seed per window (<see cref="NoiseSeeds"/>): window b's
+    /// initial noise and DDPM step noise come from its own <c>Generator(seeds[b])</c> exactly as in
+    /// <c>PlanChunks([windows[b]], seeds[b], steps)</c>, so its plan does not depend on the other windows in the
+    /// batch (up to float rounding of the batched network, about 1e-6 relative).
+    /// </summary>
+    public (double[][][] Actions, double[][][] Chunks) PlanChunks(IReadOnlyList<double[][]> windows, IReadOnlyList<long> seeds, int? inferenceSteps)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (seeds.Count != windows.Count)
+            throw new ArgumentException($"expected one seed per observation window: {windows.Count} windows but {seeds.Count} seeds", nameof(seeds));
+        int steps = inferenceSteps ?? Config.InferenceSteps;
+        return PlanChunks(windows, obs =>
+        {
+            using var noise = new NoiseSeeds(seeds);
+            return _policy.PredictActionChunk(obs, steps, noise);
+        });
+    }
+
+    private (double[][][] Actions, double[][][] Chunks) PlanChunks(IReadOnlyList<double[][]> windows, Func<Tensor, ActionPrediction> predict)
     {
         ArgumentNullException.ThrowIfNull(windows);
         var cfg = Config.Policy;
@@ -239,9 +279,8 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
         {
             using var guard = Core.Torch.NativeCallGuard.Enter();
             using var scope = NewDisposeScope();
-            using var g = new Generator((ulong)seed);
             var obs = tensor(normalized).reshape(windows.Count, cfg.ObsSteps, cfg.ObsDim);       // (B, To, Do)
-            var prediction = _policy.PredictActionChunk(obs, inferenceSteps ?? Config.InferenceSteps, g);
+            var prediction = predict(obs);
             var sample = prediction.Chunk;                                                        // (B, Tp, Da), scaled space
             if (Config.Noise.DataScale != 1.0) sample = sample / Config.Noise.DataScale;         // undo data scaling
             chunk = sample.contiguous().data<float>().ToArray();
@@ -266,7 +305,20 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_vision is not null) _vision.Dispose();
-        else _policy.Model.Dispose();
+        if (_vision is not null)
+        {
+            foreach (var p in _vision.parameters()) p.Dispose();
+            foreach (var b in _vision.buffers()) b.Dispose();
+            _vision.Dispose();
+            return;
+        }
+        // Module.Dispose frees the native module, but the managed parameter and buffer tensors keep their native
+        // storage until the finaliser runs; dispose them here so unloading a policy frees its weights at once.
+        if (_policy.Denoiser is ConditionalUnet1D network)
+        {
+            foreach (var p in network.parameters()) p.Dispose();
+            foreach (var b in network.buffers()) b.Dispose();
+        }
+        _policy.Denoiser.Dispose();
     }
 }

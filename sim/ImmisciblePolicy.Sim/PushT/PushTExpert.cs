@@ -71,7 +71,9 @@ public sealed class PushTExpert
     }
 
     /// <summary>Runs from the environment's current state until the episode ends.</summary>
-    public ExpertEpisode Run(PushTEnv env)
+    /// <param name="observed">called with the environment right after each observation is recorded, before its action
+    /// is applied (a camera renders the frame that goes with that observation).</param>
+    public ExpertEpisode Run(PushTEnv env, Action<ISimTask>? observed = null)
     {
         ArgumentNullException.ThrowIfNull(env);
         var observations = new List<double[]>();
@@ -86,6 +88,7 @@ public sealed class PushTExpert
             {
                 double[] action = [target.X, target.Y];
                 observations.Add(env.Observe());
+                observed?.Invoke(env);
                 actions.Add(action);
                 last = env.Step(action);
                 rewards.Add(last.Reward);

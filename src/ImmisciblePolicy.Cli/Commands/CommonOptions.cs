@@ -1,5 +1,7 @@
 using System.CommandLine;
 using ImmisciblePolicy.Core.Noise;
+using ImmisciblePolicy.Onnx;
+using ImmisciblePolicy.Policy;
 
 namespace ImmisciblePolicy.Cli.Commands;
 
@@ -10,6 +12,22 @@ internal static class CommonOptions
     {
         Description = "libtorch intra-op threads (default: IMMISCIBLE_THREADS or all cores)",
     };
+
+    public static Option<PolicyEngine> Engine() => new("--engine")
+    {
+        Description = "planning engine of the denoiser: Torch (TorchSharp) or Onnx (ONNX Runtime, docs/onnx.md)",
+        DefaultValueFactory = _ => PolicyEngine.Torch,
+    };
+
+    public static Option<OnnxDevice> Device() => new("--device")
+    {
+        Description = "device of the ONNX engine: Cpu, or Cuda (needs Microsoft.ML.OnnxRuntime.Gpu.Linux, docs/onnx.md; untested here)",
+        DefaultValueFactory = _ => OnnxDevice.Cpu,
+    };
+
+    /// <summary>ONNX Runtime settings from the command line: as many intra-op threads as libtorch gets.</summary>
+    public static OnnxEngineOptions OnnxOptions(int threads, OnnxDevice device) =>
+        new() { IntraOpThreads = Math.Max(1, threads), Device = device };
 
     public static Option<string> Task() => new("--task")
     {

@@ -65,7 +65,9 @@ internal static class SimCommand
                 Console.WriteLine(same
                     ? "Network and in-process episodes are identical."
                     : $"Network and in-process episodes differ ({reference.Episodes.Zip(fleet.Evaluation.Episodes).Count(p => p.First != p.Second)} of {reference.Episodes.Count})" +
-                      (config.Mode == RobotMode.Async ? " — expected in async mode (unseeded, timing-dependent)." : "."));
+                      (config.Mode == RobotMode.Async
+                          ? " — expected in async mode (timing-dependent)."
+                          : " — with several robots a batching server agrees with in-process plans only to float32 rounding, which closed loops amplify; serve with --max-batch 1 to compare bit for bit."));
                 if (!same && config.Mode == RobotMode.Sync) return 3;
             }
             return 0;

@@ -119,6 +119,14 @@ public sealed class Episode
         return new Episode(n, m, flatStates, flatActions, times, rewards, successes, dones, taskIndex, images);
     }
 
+    /// <summary>A copy of this episode with <paramref name="images"/> as its camera frames (replacing any it had).</summary>
+    /// <param name="images">camera frames by feature name, one frame per timestamp each.</param>
+    public Episode WithImages(IReadOnlyDictionary<string, IImageFrames> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return new Episode(StateDim, ActionDim, states, actions, timestamps, rewards, successes, dones, TaskIndex, images);
+    }
+
     /// <summary>Number of frames T.</summary>
     public int Length { get; }
 
