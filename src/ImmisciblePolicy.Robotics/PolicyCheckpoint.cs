@@ -63,6 +63,22 @@ public static class PolicyCheckpoint
     {
         if (!Enum.IsDefined(engine)) throw new ArgumentOutOfRangeException(nameof(engine), engine, "must be Torch or Onnx");
         var parts = ReadParts(directory);
+        if (parts.Config.Policy.Vision is not null)
+        {
+            if (engine != PolicyEngine.Torch)
+                throw new NotSupportedException($"{directory} is a vision policy (camera encoders + U-Net); it runs on the Torch engine only");
+            var vision = PolicyNetworks.VisionDenoiser(parts.Config.Policy);
+            try
+            {
+                DiffusionTrainer<object>.LoadWeights(Path.Combine(parts.Directory, WeightsFile), "ema_model.", vision);
+                return new TrainedPolicy(parts.Config, vision, parts.Obs, parts.Action, parts.Step);
+            }
+            catch
+            {
+                vision.Dispose();
+                throw;
+            }
+        }
         var network = LoadNetwork(parts);
         try
         {

@@ -150,7 +150,10 @@ public static class PolicyEvaluator
                 "use EvaluationConfig.For(policy.Config)", nameof(config));
         int n = config.Episodes;
         var envs = new ISimTask[n];
-        var history = new List<double[]>[n];
+        var history = new List<Observation>[n];
+        // A planner with cameras observes pixels (agent position + rendered frames); others the task's state vector.
+        var cameras = planner.Cameras;
+        Observation Observe(ISimTask env, double[] state) => cameras.Count > 0 ? PixelObservations.Observe(env, cameras) : Observation.FromState(state);
         var results = new EpisodeResult?[n];
         var maxReward = new double[n];
         var maxScore = new double[n];
@@ -164,7 +167,7 @@ public static class PolicyEvaluator
             envs[i] = SimTasks.Create(task, config.Observation);
             var obs = envs[i].Reset(config.FirstSeed + i);
             // Diffusion Policy's MultiStepWrapper starts the window by repeating the first observation.
-            history[i] = Enumerable.Repeat(obs, planner.ObservationSteps).ToList();
+            history[i] = Enumerable.Repeat(Observe(envs[i], obs), planner.ObservationSteps).ToList();
             agentPath[i] = [Agent(envs[i])];
             blockPath[i] = envs[i] is PushTEnv p0 ? [p0.State.Block] : [];
             if (i < config.GifEpisodes) frames[i] = [Render(envs[i], null)];
@@ -176,7 +179,7 @@ public static class PolicyEvaluator
         {
             cancellationToken.ThrowIfCancellationRequested();
             var active = Enumerable.Range(0, n).Where(i => results[i] is null).ToArray();
-            var windows = active.Select(i => history[i].TakeLast(planner.ObservationSteps).ToArray()).ToArray();
+            var windows = active.Select(i => new ObservationWindow([.. history[i].TakeLast(planner.ObservationSteps)])).ToArray();
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var plans = planner.Plan(windows, config.FirstSeed * 1_000_003 + call++);
             planTimes.Add(watch.Elapsed.TotalMilliseconds / Math.Max(1, active.Length));
@@ -188,7 +191,7 @@ public static class PolicyEvaluator
                 for (int s = 0; s < steps && results[i] is null; s++)
                 {
                     var r = envs[i].Step(chunk[s]);
-                    history[i].Add(r.Observation);
+                    history[i].Add(Observe(envs[i], r.Observation));
                     maxReward[i] = Math.Max(maxReward[i], r.Reward);
                     maxScore[i] = Math.Max(maxScore[i], r.Score);
                     success[i] |= r.Success;

@@ -25,6 +25,7 @@ internal static class BenchAssignCommand
         var bench = new Command("bench", "Micro-benchmarks; each writes a Markdown report.");
         bench.Subcommands.Add(CreateAssign());
         bench.Subcommands.Add(BenchPolicyCommand.Create());
+        bench.Subcommands.Add(BenchVisionCommand.Create());
         bench.Subcommands.Add(BenchServeCommand.Create());
         bench.Subcommands.Add(BenchPhysicsCommand.Create());
         return bench;
