@@ -10,6 +10,7 @@ COPY global.json* Directory.Build.props Directory.Build.targets* Directory.Packa
 COPY build/ build/
 COPY src/ImmisciblePolicy.Core/*.csproj src/ImmisciblePolicy.Core/
 COPY src/ImmisciblePolicy.Policy/*.csproj src/ImmisciblePolicy.Policy/
+COPY src/ImmisciblePolicy.Onnx/*.csproj src/ImmisciblePolicy.Onnx/
 COPY src/ImmisciblePolicy.Robotics/*.csproj src/ImmisciblePolicy.Robotics/
 COPY src/ImmisciblePolicy.Robots/*.csproj src/ImmisciblePolicy.Robots/
 COPY src/ImmisciblePolicy.Protos/*.csproj src/ImmisciblePolicy.Protos/

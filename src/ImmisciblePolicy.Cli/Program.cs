@@ -16,6 +16,7 @@ public static class Program
             DataCommand.Create(),
             TrainCommand.Create(),
             EvalCommand.Create(),
+            ExportCommand.Create(),
             DemoCommand.Create(),
             SimCommand.Create(),
             TelemetryCommand.Create(),

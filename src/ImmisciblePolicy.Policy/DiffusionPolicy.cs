@@ -19,11 +19,14 @@ namespace ImmisciblePolicy.Policy;
 /// </remarks>
 public sealed class DiffusionPolicy
 {
-    /// <param name="model">the denoiser; its config must agree with <paramref name="config"/>.</param>
+    /// <param name="model">
+    /// the denoiser; its config must agree with <paramref name="config"/>. Training needs the TorchSharp
+    /// <see cref="ConditionalUnet1D"/>; planning takes any <see cref="IDenoiser"/> (e.g. the ONNX engine's).
+    /// </param>
     /// <param name="scheduler">forward process, training target and reverse step.</param>
     /// <param name="noiseAssigner">pairs each clean action chunk with its training noise.</param>
     /// <param name="config">shapes and horizons.</param>
-    public DiffusionPolicy(ConditionalUnet1D model, IDiffusionScheduler scheduler, INoiseAssigner noiseAssigner, DiffusionPolicyConfig config)
+    public DiffusionPolicy(IDenoiser model, IDiffusionScheduler scheduler, INoiseAssigner noiseAssigner, DiffusionPolicyConfig config)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(scheduler);
@@ -33,14 +36,18 @@ public sealed class DiffusionPolicy
         if (!model.Config.Equals(config.Unet))
             throw new ArgumentException(
                 $"model was built for {model.Config} but the policy config says {config.Unet}", nameof(model));
-        Model = model;
+        Denoiser = model;
         Scheduler = scheduler;
         NoiseAssigner = noiseAssigner;
         Config = config;
     }
 
-    /// <summary>The denoiser epsilon_theta(a_t, t, obs).</summary>
-    public ConditionalUnet1D Model { get; }
+    /// <summary>The denoiser epsilon_theta(a_t, t, obs), whatever engine runs it.</summary>
+    public IDenoiser Denoiser { get; }
+
+    /// <summary>The trainable TorchSharp network; throws when the denoiser runs in another engine.</summary>
+    public ConditionalUnet1D Model => Denoiser as ConditionalUnet1D ?? throw new InvalidOperationException(
+        $"the denoiser runs in the {Denoiser.Engine} engine; training and weight access need the TorchSharp ConditionalUnet1D");
 
     /// <summary>The diffusion scheduler.</summary>
     public IDiffusionScheduler Scheduler { get; }
@@ -71,7 +78,8 @@ public sealed class DiffusionPolicy
         CheckFinite(actions, nameof(actions));
 
         var globalCond = obsWindow.reshape(b, -1);                                               // (B, To Do)
-        var noise = NoiseAssigner.Assign(actions, generator, step);                              // (B, Tp, Da)
+        // Observation-aware pairings see the condition; every other assigner ignores it.
+        var noise = NoiseAssignment.Assign(NoiseAssigner, actions, globalCond, generator, step);  // (B, Tp, Da)
         if (!noise.shape.SequenceEqual(actions.shape))
             throw new InvalidOperationException(
                 $"noise assigner '{NoiseAssigner.Name}' returned shape ({string.Join(", ", noise.shape)}) for actions ({string.Join(", ", actions.shape)})");
@@ -95,6 +103,39 @@ public sealed class DiffusionPolicy
     public ActionPrediction PredictActionChunk(Tensor obsWindow, int numInferenceSteps, Generator? generator, Tensor? initialNoise = null)
     {
         ArgumentNullException.ThrowIfNull(obsWindow);
+        // One generator for the whole batch: a_T first, then the scheduler's own draws (diffusers' order).
+        return Sample(obsWindow, numInferenceSteps, initialNoise,
+            (b, device) => randn([b, Config.Horizon, Config.ActionDim], dtype: float32, device: device, generator: generator),
+            (output, t, sample) => Scheduler.Step(output, t, sample, numInferenceSteps, generator));
+    }
+
+    /// <summary>
+    /// Samples an action chunk with one seed per batch row (<see cref="NoiseSeeds"/>): row b's a_T and its
+    /// per-step variance noise come from its own generator with the shapes a batch of one draws, so each row
+    /// equals <c>PredictActionChunk(obsWindow[b:b+1], steps, new Generator(seed_b))</c> up to float rounding of
+    /// the batched network call.
+    /// </summary>
+    /// <param name="obsWindow">normalised observations (B, To, Do).</param>
+    /// <param name="numInferenceSteps">denoising steps, 1..T.</param>
+    /// <param name="seeds">one seed per row (B of them).</param>
+    public ActionPrediction PredictActionChunk(Tensor obsWindow, int numInferenceSteps, NoiseSeeds seeds)
+    {
+        ArgumentNullException.ThrowIfNull(obsWindow);
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (obsWindow.ndim >= 1 && obsWindow.shape[0] != seeds.Count)
+            throw new ArgumentException($"expected one seed per observation window: {obsWindow.shape[0]} windows but {seeds.Count} seeds", nameof(seeds));
+        long[] row = [Config.Horizon, Config.ActionDim];
+        return Sample(obsWindow, numInferenceSteps, null,
+            (_, device) => seeds.Randn(row, float32, device),
+            (output, t, sample) => Scheduler.StepWithNoise(output, t, sample, numInferenceSteps,
+                Scheduler.NeedsVarianceNoise(t, numInferenceSteps) ? seeds.Randn(row, output.dtype, output.device) : null));
+    }
+
+    // The reverse chain shared by both noise sources: drawInitial(B, device) gives a_T (B, Tp, Da) when no
+    // initial noise is given; step(output, t, x_t) gives x_prev.
+    private ActionPrediction Sample(Tensor obsWindow, int numInferenceSteps, Tensor? initialNoise, Func<long, Device, Tensor> drawInitial,
+        Func<Tensor, long, Tensor, Tensor> step)
+    {
         long b = CheckObs(obsWindow);
         if (numInferenceSteps < 1 || numInferenceSteps > Scheduler.NumTrainTimesteps)
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
@@ -105,13 +146,12 @@ public sealed class DiffusionPolicy
         var globalCond = obsWindow.reshape(b, -1);                                               // (B, To Do)
         if (initialNoise is not null)
             CheckShape(initialNoise, nameof(initialNoise), b, Config.Horizon, Config.ActionDim, "(B, Tp, Da)");
-        var sample = initialNoise?.to(float32, obsWindow.device) ?? randn([b, Config.Horizon, Config.ActionDim], dtype: float32,
-            device: obsWindow.device, generator: generator);                                     // a_T: (B, Tp, Da)
+        var sample = initialNoise?.to(float32, obsWindow.device) ?? drawInitial(b, obsWindow.device); // a_T: (B, Tp, Da)
         foreach (long t in Scheduler.InferenceTimesteps(numInferenceSteps))
         {
             using var stepScope = NewDisposeScope();
-            var output = Model.forward(sample, tensor(t, int64, obsWindow.device), globalCond);  // (B, Tp, Da)
-            sample = Scheduler.Step(output, t, sample, numInferenceSteps, generator).MoveToOuterDisposeScope();
+            var output = Denoiser.forward(sample, tensor(t, int64, obsWindow.device), globalCond); // (B, Tp, Da)
+            sample = step(output, t, sample).MoveToOuterDisposeScope();
         }
         int start = Config.ObsSteps - 1;
         var actions = sample[.., start..(start + Config.ActionSteps)];                          // (B, Ta, Da)

@@ -27,6 +27,16 @@ public sealed record DiffusionPolicyConfig
     /// <summary>The denoiser; its InputDim must equal ActionDim and GlobalCondDim must equal ObsSteps x ObsDim.</summary>
     public UnetConfig Unet { get; init; } = new();
 
+    /// <summary>
+    /// Cameras and their encoder for a vision-conditioned policy; null for a state-only policy. When set,
+    /// <see cref="ObsDim"/> is the per-step condition width StateDim + cameras x 2K (state, then image features).
+    /// </summary>
+    public VisionConfig? Vision { get; init; }
+
+    /// <summary>Width of the observation.state vector the caller passes per step (ObsDim for a state-only policy).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int StateDim => Vision?.StateDim ?? ObsDim;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
     public void Validate()
     {
@@ -41,6 +51,14 @@ public sealed record DiffusionPolicyConfig
             throw new ArgumentException(
                 $"executed actions run from index {nameof(ObsSteps)} - 1 = {ObsSteps - 1} for {nameof(ActionSteps)} = {ActionSteps} steps, " +
                 $"past {nameof(Horizon)} = {Horizon}", nameof(ActionSteps));
+        if (Vision is not null)
+        {
+            Vision.Validate();
+            if (ObsDim != Vision.FeatureDim)
+                throw new ArgumentException(
+                    $"{nameof(ObsDim)} of a vision policy must be StateDim + cameras x 2 keypoints = {Vision.StateDim} + {Vision.Cameras.Count} x {Vision.Encoder.FeatureDim} = {Vision.FeatureDim}; got {ObsDim}",
+                    nameof(ObsDim));
+        }
         if (Unet.InputDim != ActionDim)
             throw new ArgumentException($"Unet.InputDim must equal {nameof(ActionDim)} = {ActionDim}; got {Unet.InputDim}", nameof(Unet));
         if (Unet.GlobalCondDim != ObsSteps * ObsDim)

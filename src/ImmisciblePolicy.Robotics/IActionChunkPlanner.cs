@@ -1,3 +1,5 @@
+using ImmisciblePolicy.Policy.Data;
+
 namespace ImmisciblePolicy.Robotics;
 
 /// <summary>
@@ -15,4 +17,20 @@ public interface IActionChunkPlanner
     /// </summary>
     /// <param name="seed">seed of the sampler's draws for this call.</param>
     double[][][] Plan(IReadOnlyList<double[][]> windows, long seed);
+
+    /// <summary>
+    /// Camera features the planner needs in every observation (in the order it concatenates them); empty for a
+    /// state-only planner. A planner with cameras observes the task's pixel observation (<see cref="PixelObservations"/>).
+    /// </summary>
+    IReadOnlyList<ImageFeature> Cameras => [];
+
+    /// <summary>
+    /// Plans from windows of full observations (state and camera frames). State-only planners use the states alone,
+    /// so every existing planner accepts image windows unchanged.
+    /// </summary>
+    double[][][] Plan(IReadOnlyList<ObservationWindow> windows, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        return Plan([.. windows.Select(w => w.States())], seed);
+    }
 }

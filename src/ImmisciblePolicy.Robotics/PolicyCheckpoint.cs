@@ -1,4 +1,6 @@
 using ImmisciblePolicy.Core.Training;
+using ImmisciblePolicy.Onnx;
+using ImmisciblePolicy.Policy;
 using ImmisciblePolicy.Policy.Data;
 using ImmisciblePolicy.Policy.Networks;
 
@@ -42,26 +44,115 @@ public static class PolicyCheckpoint
         return PolicyRunConfig.FromJson(File.ReadAllText(path), path);
     }
 
-    /// <summary>Loads the EMA policy of a checkpoint for planning.</summary>
+    /// <summary>Loads the EMA policy of a checkpoint for planning with the TorchSharp engine.</summary>
     /// <exception cref="InvalidDataException">a file is missing or does not fit the configuration; the message names it.</exception>
-    public static TrainedPolicy Load(string directory)
+    public static TrainedPolicy Load(string directory) => Load(directory, PolicyEngine.Torch);
+
+    /// <summary>
+    /// Loads the EMA policy of a checkpoint for planning with <paramref name="engine"/>. With
+    /// <see cref="PolicyEngine.Onnx"/> the EMA network is exported to ONNX in memory (or <see cref="OnnxEngineOptions.ModelPath"/>
+    /// is opened and checked against the checkpoint) and its forward pass runs in ONNX Runtime; sampling, seeds and
+    /// normalisers are unchanged, so both engines plan the same chunks up to float rounding.
+    /// </summary>
+    /// <param name="directory">the checkpoint directory.</param>
+    /// <param name="engine">the engine of the denoiser's forward pass.</param>
+    /// <param name="onnx">ONNX Runtime settings (threads, device, an exported file); ignored by the Torch engine.</param>
+    /// <exception cref="InvalidDataException">a file is missing, or does not fit the configuration or the weights; the message names it.</exception>
+    /// <exception cref="NotSupportedException">the ONNX device is not available in this ONNX Runtime build (CUDA with the CPU package).</exception>
+    public static TrainedPolicy Load(string directory, PolicyEngine engine, OnnxEngineOptions? onnx = null)
+    {
+        if (!Enum.IsDefined(engine)) throw new ArgumentOutOfRangeException(nameof(engine), engine, "must be Torch or Onnx");
+        var parts = ReadParts(directory);
+        if (parts.Config.Policy.Vision is not null)
+        {
+            if (engine != PolicyEngine.Torch)
+                throw new NotSupportedException($"{directory} is a vision policy (camera encoders + U-Net); it runs on the Torch engine only");
+            var vision = PolicyNetworks.VisionDenoiser(parts.Config.Policy);
+            try
+            {
+                DiffusionTrainer<object>.LoadWeights(Path.Combine(parts.Directory, WeightsFile), "ema_model.", vision);
+                return new TrainedPolicy(parts.Config, vision, parts.Obs, parts.Action, parts.Step);
+            }
+            catch
+            {
+                vision.Dispose();
+                throw;
+            }
+        }
+        var network = LoadNetwork(parts);
+        try
+        {
+            if (engine == PolicyEngine.Torch) return new TrainedPolicy(parts.Config, network, parts.Obs, parts.Action, parts.Step);
+            var denoiser = OpenOnnx(parts, network, onnx ?? new OnnxEngineOptions());
+            network.Dispose();
+            try
+            {
+                return new TrainedPolicy(parts.Config, denoiser, parts.Obs, parts.Action, parts.Step);
+            }
+            catch
+            {
+                denoiser.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The parts of a checkpoint a policy is made of (weights aside).</summary>
+    internal sealed record Parts(string Directory, PolicyRunConfig Config, MinMaxNormalizer Obs, MinMaxNormalizer Action, long Step);
+
+    /// <summary>Reads config, normalisers and step of a checkpoint; the weights file must exist.</summary>
+    internal static Parts ReadParts(string directory)
     {
         var dir = Existing(directory);
         var config = ReadConfig(dir);
         var obs = ReadNormalizer(dir, ObsNormalizerFile);
         var action = ReadNormalizer(dir, ActionNormalizerFile);
-        var weights = Path.Combine(dir, WeightsFile);
-        if (!File.Exists(weights)) throw new InvalidDataException($"{directory}: {WeightsFile} is missing");
-        var network = PolicyNetworks.ConditionalUnet1D(config.Policy.Unet);
+        if (!File.Exists(Path.Combine(dir, WeightsFile))) throw new InvalidDataException($"{directory}: {WeightsFile} is missing");
+        return new Parts(dir, config, obs, action, ReadStep(dir));
+    }
+
+    /// <summary>The TorchSharp network with the checkpoint's EMA weights (the caller disposes it).</summary>
+    internal static ConditionalUnet1D LoadNetwork(Parts parts)
+    {
+        var network = PolicyNetworks.ConditionalUnet1D(parts.Config.Policy.Unet);
         try
         {
-            DiffusionTrainer<object>.LoadWeights(weights, "ema_model.", network);
-            long step = ReadStep(dir);
-            return new TrainedPolicy(config, network, obs, action, step);
+            DiffusionTrainer<object>.LoadWeights(Path.Combine(parts.Directory, WeightsFile), "ema_model.", network);
+            network.eval();
+            return network;
         }
         catch
         {
             network.Dispose();
+            throw;
+        }
+    }
+
+    private static OnnxDenoiser OpenOnnx(Parts parts, ConditionalUnet1D network, OnnxEngineOptions options)
+    {
+        options.Validate();
+        if (options.ModelPath is null)
+            return OnnxDenoiser.FromNetwork(network, options, PolicyOnnxExport.Metadata(parts), $"{parts.Directory} (exported in memory)");
+        var denoiser = OnnxDenoiser.Load(options.ModelPath, options, parts.Config.Policy.Unet);
+        try
+        {
+            var expected = WeightsHash.Of(network);
+            if (!denoiser.Metadata.TryGetValue(OnnxMetadata.WeightsSha256, out var stored))
+                throw new InvalidDataException(
+                    $"{options.ModelPath} has no '{OnnxMetadata.WeightsSha256}' metadata, so it cannot be matched to checkpoint {parts.Directory}; export it with `immiscible export onnx`");
+            if (!string.Equals(stored, expected, StringComparison.Ordinal))
+                throw new InvalidDataException(
+                    $"{options.ModelPath} was exported from other weights than checkpoint {parts.Directory}: weights sha256 {stored[..Math.Min(12, stored.Length)]}... in the file, {expected[..12]}... in the checkpoint (step {parts.Step}); export it again");
+            return denoiser;
+        }
+        catch
+        {
+            denoiser.Dispose();
             throw;
         }
     }

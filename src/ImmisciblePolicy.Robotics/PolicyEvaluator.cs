@@ -12,7 +12,21 @@ namespace ImmisciblePolicy.Robotics;
 /// <param name="ActionSteps">actions executed per plan (receding horizon, Ta); null = the planner's chunk.</param>
 /// <param name="GifEpisodes">how many of the first episodes to render as animated GIFs.</param>
 /// <param name="GifDirectory">where GIFs go.</param>
-public sealed record EvaluationConfig(int Episodes = 50, long FirstSeed = 100_000, int? ActionSteps = null, int GifEpisodes = 0, string? GifDirectory = null);
+public sealed record EvaluationConfig(int Episodes = 50, long FirstSeed = 100_000, int? ActionSteps = null, int GifEpisodes = 0, string? GifDirectory = null)
+{
+    /// <summary>Push-T observation layout of the environments: must be what the policy was trained on.</summary>
+    public PushTObservation Observation { get; init; } = SimTasks.DefaultObservation;
+
+    /// <summary>The demonstrations' mode mix, the reference of <see cref="EvaluationResult.ModeTotalVariationToDemonstrations"/>.</summary>
+    public IReadOnlyList<ModeShare>? DemonstrationModes { get; init; }
+
+    /// <summary>This config with the observation layout and demonstration mix a checkpoint records.</summary>
+    public EvaluationConfig For(PolicyRunConfig policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return this with { Observation = policy.Observation, DemonstrationModes = policy.DemonstrationModes };
+    }
+}
 
 /// <summary>One test episode.</summary>
 /// <param name="Seed">reset seed.</param>
@@ -20,8 +34,15 @@ public sealed record EvaluationConfig(int Episodes = 50, long FirstSeed = 100_00
 /// <param name="MaxScore">max task score (coverage for Push-T).</param>
 /// <param name="Success">whether the success criterion held at some step.</param>
 /// <param name="Steps">control steps taken.</param>
-/// <param name="Mode">which side a bimodal rollout took; null for other tasks.</param>
-public sealed record EpisodeResult(long Seed, double MaxReward, double MaxScore, bool Success, int Steps, ReachMode? Mode);
+/// <param name="Mode">the solution mode the rollout took (<see cref="TaskModes"/>: a mode name or "none"); null when unknown.</param>
+public sealed record EpisodeResult(long Seed, double MaxReward, double MaxScore, bool Success, int Steps, string? Mode);
+
+/// <summary>Share of rollouts in one mode with its 95 % Wilson interval.</summary>
+/// <param name="Mode">mode name, or <see cref="TaskModes.Unclassified"/>.</param>
+/// <param name="Count">rollouts in the mode.</param>
+/// <param name="Share">Count / all rollouts.</param>
+/// <param name="Interval">95 % Wilson interval of the share.</param>
+public sealed record ModeFrequency(string Mode, int Count, double Share, ProportionInterval Interval);
 
 /// <summary>Scores of an evaluation, as the field reports them.</summary>
 public sealed record EvaluationResult(SimTaskKind Task, IReadOnlyList<EpisodeResult> Episodes, double PlanMillisecondsP50, double PlanMillisecondsP95)
@@ -35,22 +56,77 @@ public sealed record EvaluationResult(SimTaskKind Task, IReadOnlyList<EpisodeRes
     /// <summary>LeRobot's average max overlap (mean of per-episode max coverage).</summary>
     public double AverageMaxScore => Episodes.Average(e => e.MaxScore);
 
-    /// <summary>Fraction of rollouts per mode (bimodal task), in enum order.</summary>
-    public IReadOnlyDictionary<ReachMode, double> ModeFrequencies =>
-        Enum.GetValues<ReachMode>().ToDictionary(m => m, m => Episodes.Count(e => e.Mode == m) / (double)Episodes.Count);
+    /// <summary>The task's solution modes.</summary>
+    public IReadOnlyList<string> ModeNames => TaskModes.Names(Task);
+
+    /// <summary>The demonstrations' mode mix (from the checkpoint), or null when unknown.</summary>
+    public IReadOnlyList<ModeShare>? DemonstrationModes { get; init; }
+
+    /// <summary>The Push-T observation layout the episodes were run with.</summary>
+    public PushTObservation Observation { get; init; } = SimTasks.DefaultObservation;
+
+    /// <summary>Fraction of all rollouts per mode name, then <see cref="TaskModes.Unclassified"/>.</summary>
+    public IReadOnlyDictionary<string, double> ModeFrequencies => ModeTable.ToDictionary(f => f.Mode, f => f.Share);
+
+    /// <summary>Per mode name, then <see cref="TaskModes.Unclassified"/>: count, share of all rollouts and its 95 % Wilson interval.</summary>
+    public IReadOnlyList<ModeFrequency> ModeTable =>
+        [.. ModeNames.Append(TaskModes.Unclassified).Select(m =>
+        {
+            int count = Episodes.Count(e => e.Mode == m);
+            return new ModeFrequency(m, count, count / (double)Episodes.Count, ProportionInterval.Wilson(count, Episodes.Count));
+        })];
+
+    /// <summary>Rollouts that took one of the solution modes.</summary>
+    public int ClassifiedEpisodes => Episodes.Count(e => e.Mode is { } m && ModeNames.Contains(m));
 
     /// <summary>
-    /// Total-variation distance between the histogram of the two solution modes (Left/Right, among rollouts
-    /// that took one) and the uniform distribution: 0 = balanced, 0.5 = one mode only.
+    /// Total-variation distance between the mode histogram (among rollouts that took a mode) and the uniform
+    /// distribution: 0 = balanced, 0.5 = one of two modes only (the bimodal task's reference). NaN when no rollout took a mode.
     /// </summary>
-    public double ModeTotalVariation
+    public double ModeTotalVariation => TotalVariation(ModeNames.Select(_ => 1.0 / ModeNames.Count).ToArray());
+
+    /// <summary>
+    /// Total-variation distance between the mode histogram (among rollouts that took a mode) and the demonstrations' mix
+    /// ("Immiscible Diffusion Policy": 0 = the policy reproduces the demonstrated mix, larger = closer to collapse onto
+    /// one mode). NaN when the mix is unknown or no rollout took a mode.
+    /// </summary>
+    public double ModeTotalVariationToDemonstrations => DemonstrationMix() is { } q ? TotalVariation(q) : double.NaN;
+
+    /// <summary>95 % interval of <see cref="ModeTotalVariation"/> (two-mode tasks; see <see cref="TotalVariationInterval"/>).</summary>
+    public ProportionInterval? ModeTotalVariationInterval => TotalVariationInterval(ModeNames.Select(_ => 1.0 / ModeNames.Count).ToArray());
+
+    /// <summary>95 % interval of <see cref="ModeTotalVariationToDemonstrations"/> (two-mode tasks).</summary>
+    public ProportionInterval? ModeTotalVariationToDemonstrationsInterval => DemonstrationMix() is { } q ? TotalVariationInterval(q) : null;
+
+    /// <summary>The demonstrations' shares of the task's modes, renormalised over them; null when unknown.</summary>
+    public double[]? DemonstrationMix()
     {
-        get
-        {
-            int left = Episodes.Count(e => e.Mode == ReachMode.Left), right = Episodes.Count(e => e.Mode == ReachMode.Right);
-            if (left + right == 0) return double.NaN;
-            return 0.5 * (Math.Abs((left / (double)(left + right)) - 0.5) + Math.Abs((right / (double)(left + right)) - 0.5));
-        }
+        if (DemonstrationModes is not { Count: > 0 } demos) return null;
+        double[] q = [.. ModeNames.Select(m => demos.Where(d => d.Mode == m).Sum(d => d.Share))];
+        double total = q.Sum();
+        return total > 0 ? [.. q.Select(v => v / total)] : null;
+    }
+
+    private double TotalVariation(double[] reference)
+    {
+        int n = ClassifiedEpisodes;
+        if (n == 0) return double.NaN;
+        return 0.5 * ModeNames.Select((m, i) => Math.Abs((Episodes.Count(e => e.Mode == m) / (double)n) - reference[i])).Sum();
+    }
+
+    /// <summary>
+    /// With two modes the distance is |p - q| for the first mode's share p among classified rollouts, so the Wilson
+    /// interval [lo, hi] of p maps to [distance from q to [lo, hi], max(|lo - q|, |hi - q|)]. Null for other mode counts
+    /// or when no rollout took a mode.
+    /// </summary>
+    private ProportionInterval? TotalVariationInterval(double[] reference)
+    {
+        int n = ClassifiedEpisodes;
+        if (ModeNames.Count != 2 || n == 0) return null;
+        var p = ProportionInterval.Wilson(Episodes.Count(e => e.Mode == ModeNames[0]), n);
+        double q = reference[0];
+        double low = q >= p.Low && q <= p.High ? 0 : Math.Min(Math.Abs(p.Low - q), Math.Abs(p.High - q));
+        return new ProportionInterval(low, Math.Max(Math.Abs(p.Low - q), Math.Abs(p.High - q)));
     }
 }
 
@@ -68,23 +144,32 @@ public static class PolicyEvaluator
         ArgumentNullException.ThrowIfNull(planner);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentOutOfRangeException.ThrowIfLessThan(config.Episodes, 1);
+        if (planner is TrainedPolicy trained && task == SimTaskKind.PushT && trained.Config.Observation != config.Observation)
+            throw new ArgumentException(
+                $"the policy was trained on {trained.Config.Observation} observations but the evaluation builds {config.Observation} environments; " +
+                "use EvaluationConfig.For(policy.Config)", nameof(config));
         int n = config.Episodes;
         var envs = new ISimTask[n];
-        var history = new List<double[]>[n];
+        var history = new List<Observation>[n];
+        // A planner with cameras observes pixels (agent position + rendered frames); others the task's state vector.
+        var cameras = planner.Cameras;
+        Observation Observe(ISimTask env, double[] state) => cameras.Count > 0 ? PixelObservations.Observe(env, cameras) : Observation.FromState(state);
         var results = new EpisodeResult?[n];
         var maxReward = new double[n];
         var maxScore = new double[n];
         var success = new bool[n];
         var agentPath = new List<Vec2>[n];
+        var blockPath = new List<Pose2>[n];
         var frames = new List<RgbFrame>?[n];
         var planTimes = new List<double>();
         for (int i = 0; i < n; i++)
         {
-            envs[i] = SimTasks.Create(task);
+            envs[i] = SimTasks.Create(task, config.Observation);
             var obs = envs[i].Reset(config.FirstSeed + i);
             // Diffusion Policy's MultiStepWrapper starts the window by repeating the first observation.
-            history[i] = Enumerable.Repeat(obs, planner.ObservationSteps).ToList();
+            history[i] = Enumerable.Repeat(Observe(envs[i], obs), planner.ObservationSteps).ToList();
             agentPath[i] = [Agent(envs[i])];
+            blockPath[i] = envs[i] is PushTEnv p0 ? [p0.State.Block] : [];
             if (i < config.GifEpisodes) frames[i] = [Render(envs[i], null)];
         }
 
@@ -94,7 +179,7 @@ public static class PolicyEvaluator
         {
             cancellationToken.ThrowIfCancellationRequested();
             var active = Enumerable.Range(0, n).Where(i => results[i] is null).ToArray();
-            var windows = active.Select(i => history[i].TakeLast(planner.ObservationSteps).ToArray()).ToArray();
+            var windows = active.Select(i => new ObservationWindow([.. history[i].TakeLast(planner.ObservationSteps)])).ToArray();
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var plans = planner.Plan(windows, config.FirstSeed * 1_000_003 + call++);
             planTimes.Add(watch.Elapsed.TotalMilliseconds / Math.Max(1, active.Length));
@@ -106,16 +191,17 @@ public static class PolicyEvaluator
                 for (int s = 0; s < steps && results[i] is null; s++)
                 {
                     var r = envs[i].Step(chunk[s]);
-                    history[i].Add(r.Observation);
+                    history[i].Add(Observe(envs[i], r.Observation));
                     maxReward[i] = Math.Max(maxReward[i], r.Reward);
                     maxScore[i] = Math.Max(maxScore[i], r.Score);
                     success[i] |= r.Success;
                     agentPath[i].Add(Agent(envs[i]));
+                    if (envs[i] is PushTEnv p) blockPath[i].Add(p.State.Block);
                     frames[i]?.Add(Render(envs[i], chunk[s..]));
                     if (r.Done)
                     {
                         results[i] = new EpisodeResult(config.FirstSeed + i, maxReward[i], maxScore[i], success[i], envs[i].StepCount,
-                            task == SimTaskKind.Bimodal ? BimodalReachEnv.ModeOf(agentPath[i], ((BimodalReachEnv)envs[i]).Config) : null);
+                            TaskModes.Classify(task, agentPath[i], blockPath[i]));
                         finished++;
                         progress?.Invoke(finished, n);
                     }
@@ -132,7 +218,11 @@ public static class PolicyEvaluator
                 if (frames[i] is { } f) GifWriter.Write(Path.Combine(dir, $"{task.ToString().ToLowerInvariant()}-seed{config.FirstSeed + i}.gif"), f);
         }
         planTimes.Sort();
-        return new EvaluationResult(task, results.Select(r => r!).ToArray(), Percentile(planTimes, 0.5), Percentile(planTimes, 0.95));
+        return new EvaluationResult(task, results.Select(r => r!).ToArray(), Percentile(planTimes, 0.5), Percentile(planTimes, 0.95))
+        {
+            DemonstrationModes = config.DemonstrationModes,
+            Observation = config.Observation,
+        };
     }
 
     private static double Percentile(List<double> sorted, double q) =>

@@ -4,6 +4,7 @@ using ImmisciblePolicy.Core.Noise;
 using ImmisciblePolicy.Core.Schedulers;
 using ImmisciblePolicy.Core.Training;
 using ImmisciblePolicy.Policy;
+using ImmisciblePolicy.Sim.PushT;
 
 namespace ImmisciblePolicy.Robotics;
 
@@ -16,6 +17,11 @@ public enum SamplerKind
     Ddim,
 }
 
+/// <summary>Share of the demonstrations in one solution mode.</summary>
+/// <param name="Mode">mode name (<see cref="TaskModes.Names"/>).</param>
+/// <param name="Share">fraction of the demonstration episodes labelled with it.</param>
+public sealed record ModeShare(string Mode, double Share);
+
 /// <summary>
 /// Everything that defines a policy training run. It is written into every checkpoint as config.json, so a
 /// checkpoint says how it was made and how to rebuild its network.
@@ -24,6 +30,19 @@ public sealed record PolicyRunConfig
 {
     /// <summary>The task the policy acts in.</summary>
     public SimTaskKind Task { get; init; } = SimTaskKind.PushT;
+
+    /// <summary>
+    /// The Push-T observation layout the policy was trained on, so evaluation and serving build the environment the same way.
+    /// Taken from the dataset by <see cref="PolicyTraining.FitShapes"/>; checkpoints written before it existed were trained on
+    /// keypoints, the default.
+    /// </summary>
+    public PushTObservation Observation { get; init; } = SimTasks.DefaultObservation;
+
+    /// <summary>
+    /// The solution-mode mix of the demonstrations (from the dataset's episode labels), the reference of the mode metrics'
+    /// total-variation distance; null when the demonstrations carry no labels.
+    /// </summary>
+    public IReadOnlyList<ModeShare>? DemonstrationModes { get; init; }
 
     /// <summary>Shapes, horizons (To = 2, Tp = 16, Ta = 8) and the U-Net (CPU-sized widths by default).</summary>
     public DiffusionPolicyConfig Policy { get; init; } = new();
@@ -55,6 +74,13 @@ public sealed record PolicyRunConfig
     public void Validate()
     {
         Policy.Validate();
+        if (!Enum.IsDefined(Observation))
+            throw new ArgumentException($"unknown Push-T observation layout {Observation}", nameof(Observation));
+        if (DemonstrationModes is { } modes && (modes.Any(m => m is null || string.IsNullOrWhiteSpace(m.Mode) || !(m.Share >= 0 && m.Share <= 1))
+                                                || Math.Abs(modes.Sum(m => m.Share) - 1) > 1e-9))
+            throw new ArgumentException(
+                $"{nameof(DemonstrationModes)} must name modes with shares in [0, 1] summing to 1; got [{string.Join(", ", modes.Select(m => $"{m?.Mode}: {m?.Share}"))}]",
+                nameof(DemonstrationModes));
         Schedule.Validate();
         Noise.Validate();
         Trainer.Validate();

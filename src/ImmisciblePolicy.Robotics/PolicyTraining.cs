@@ -17,21 +17,45 @@ namespace ImmisciblePolicy.Robotics;
 public static class PolicyTraining
 {
     /// <summary>
-    /// <paramref name="config"/> with the observation/action sizes and the U-Net's input and condition sizes
-    /// taken from <paramref name="dataset"/>.
+    /// <paramref name="config"/> with what the dataset fixes: the observation/action sizes and the U-Net's input and
+    /// condition sizes, the Push-T observation layout (<see cref="SimTasks.ObservationOf"/>) and the demonstrations' mode
+    /// mix (from their episode labels), so the checkpoint says how to rebuild its environment and what mix it learnt from.
     /// </summary>
     public static PolicyRunConfig FitShapes(PolicyRunConfig config, DemonstrationDataset dataset)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(dataset);
         var p = config.Policy;
+        if (p.Vision is { } vision)
+        {
+            // A vision policy: the state and the cameras come from the dataset; per step the U-Net is conditioned on
+            // [state, 2K features per camera] (LeRobot's _prepare_global_conditioning), flattened over To.
+            if (dataset.ImageFeatures.Count == 0)
+                throw new ArgumentException("the policy observes camera images but the dataset has no image features; record one with images", nameof(dataset));
+            vision = vision with { StateDim = dataset.StateDim, Cameras = dataset.ImageFeatures };
+            return config with
+            {
+                Policy = p with
+                {
+                    ObsDim = vision.FeatureDim,
+                    ActionDim = dataset.ActionDim,
+                    Vision = vision,
+                    Unet = p.Unet with { InputDim = dataset.ActionDim, GlobalCondDim = p.ObsSteps * vision.FeatureDim },
+                },
+            };
+        }
         var policy = p with
         {
             ObsDim = dataset.StateDim,
             ActionDim = dataset.ActionDim,
             Unet = p.Unet with { InputDim = dataset.ActionDim, GlobalCondDim = p.ObsSteps * dataset.StateDim },
         };
-        return config with { Policy = policy };
+        return config with
+        {
+            Policy = policy,
+            Observation = config.Task == SimTaskKind.PushT ? SimTasks.ObservationOf(dataset) : config.Observation,
+            DemonstrationModes = dataset.HasModes ? [.. dataset.ModeShares.Select(m => new ModeShare(m.Mode, m.Share))] : null,
+        };
     }
 
     /// <summary>
@@ -49,19 +73,38 @@ public static class PolicyTraining
         var p = config.Policy;
         var sampler = new SequenceSampler(dataset, new SequenceHorizons(p.ObsSteps, p.Horizon, p.ActionSteps));
         if (sampler.Count == 0) throw new ArgumentException("the dataset yields no training windows", nameof(dataset));
+        if (p.Vision is not null && !dataset.ImageFeatures.SequenceEqual(p.Vision.Cameras))
+            throw new ArgumentException("the dataset's image features differ from the policy's cameras", nameof(dataset));
         var obsNorm = MinMaxNormalizer.Fit(AllStates(dataset), dataset.StateDim);
         var actNorm = FitActionNormalizer(dataset);
 
         torch.manual_seed(config.Trainer.Seed);
-        var network = PolicyNetworks.ConditionalUnet1D(p.Unet);
-        var ema = PolicyNetworks.ConditionalUnet1D(p.Unet);
-        var policy = new DiffusionPolicy(network, new DdpmScheduler(config.EffectiveSchedule), NoiseAssigners.Create(config.Noise), p);
+        var vision = p.Vision is null ? null : PolicyNetworks.VisionDenoiser(p);
+        nn.Module network = vision ?? (nn.Module)PolicyNetworks.ConditionalUnet1D(p.Unet);
+        nn.Module ema = vision is null ? PolicyNetworks.ConditionalUnet1D(p.Unet) : PolicyNetworks.VisionDenoiser(p);
+        var unet = vision?.Unet ?? (ConditionalUnet1D)network;
+        var policy = new DiffusionPolicy(unet, new DdpmScheduler(config.EffectiveSchedule), NoiseAssigners.Create(config.Noise), p);
         var scaling = new DataScaling(config.Noise.DataScale);
 
         using var trainer = new DiffusionTrainer<SequenceBatch>(config.Trainer, network, ema,
             (_, batch, generator, step) =>
             {
-                var obs = tensor(obsNorm.Normalize(batch.Observations)).reshape(batch.BatchSize, p.ObsSteps, p.ObsDim);     // (B, To, Do)
+                Tensor obs;
+                if (vision is null)
+                {
+                    obs = tensor(obsNorm.Normalize(batch.Observations)).reshape(batch.BatchSize, p.ObsSteps, p.ObsDim);     // (B, To, Do)
+                }
+                else
+                {
+                    // Camera frames: uint8 -> [0, 1] -> the image normaliser, then random crops drawn from the step's
+                    // generator (before the noise pairing and timesteps), so a resumed run crops exactly alike.
+                    var v = p.Vision!;
+                    int frames = batch.BatchSize * p.ObsSteps;
+                    var state = tensor(obsNorm.Normalize(batch.Observations)).reshape(batch.BatchSize, p.ObsSteps, v.StateDim); // (B, To, Ds)
+                    var images = v.Cameras.Select((c, i) => v.Normalizer.Normalize(batch.CameraFrames[i], frames, c.Height, c.Width, c.Channels)
+                        .reshape(batch.BatchSize, p.ObsSteps, c.Channels, c.Height, c.Width)).ToList();                        // (B, To, C, H, W)
+                    obs = vision.EncodeObservations(state, images, generator);                                                 // (B, To, Do)
+                }
                 var act = tensor(actNorm.Normalize(batch.Actions)).reshape(batch.BatchSize, p.Horizon, p.ActionDim);        // (B, Tp, Da)
                 if (!scaling.IsIdentity) act = scaling.Scale(act);
                 return policy.ComputeLoss(obs, act, generator, step);

@@ -11,8 +11,9 @@ namespace ImmisciblePolicy.Robots;
 public static class EpisodewiseEvaluation
 {
     /// <summary>Evaluates <paramref name="planner"/> on <paramref name="episodes"/> episodes with seeds firstSeed, firstSeed + 1, ...</summary>
+    /// <param name="settings">observation layout and demonstration mix (<see cref="EvaluationConfig.For"/>); episodes and seeds come from the arguments.</param>
     public static EvaluationResult Evaluate(IActionChunkPlanner planner, SimTaskKind task, int episodes, long firstSeed = 100_000,
-        Action<int, int>? progress = null, CancellationToken cancellationToken = default)
+        Action<int, int>? progress = null, CancellationToken cancellationToken = default, EvaluationConfig? settings = null)
     {
         ArgumentNullException.ThrowIfNull(planner);
         ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
@@ -21,12 +22,15 @@ public static class EpisodewiseEvaluation
         var p95 = new List<double>();
         for (int i = 0; i < episodes; i++)
         {
-            var one = PolicyEvaluator.Evaluate(planner, task, new EvaluationConfig(1, firstSeed + i), cancellationToken: cancellationToken);
+            var one = PolicyEvaluator.Evaluate(planner, task, (settings ?? new EvaluationConfig()) with
+            {
+                Episodes = 1, FirstSeed = firstSeed + i, GifEpisodes = 0,
+            }, cancellationToken: cancellationToken);
             results.Add(one.Episodes[0]);
             p50.Add(one.PlanMillisecondsP50);
             p95.Add(one.PlanMillisecondsP95);
             progress?.Invoke(i + 1, episodes);
         }
-        return new EvaluationResult(task, results, p50.Average(), p95.Max());
+        return new EvaluationResult(task, results, p50.Average(), p95.Max()) { DemonstrationModes = settings?.DemonstrationModes, Observation = settings?.Observation ?? SimTasks.DefaultObservation };
     }
 }

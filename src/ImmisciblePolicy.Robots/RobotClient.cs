@@ -43,7 +43,7 @@ public sealed class RobotClient
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        var probe = SimTasks.Create(config.Task);
+        var probe = SimTasks.Create(config.Task, config.Observation);
         if (policy.ObservationSize != probe.ObservationSize || policy.ActionSize != probe.ActionSize)
             throw new ArgumentException(
                 $"policy '{policy.PolicyId}' maps {policy.ObservationSize} observations to {policy.ActionSize} actions; task {config.Task} has {probe.ObservationSize} and {probe.ActionSize}",
@@ -73,14 +73,14 @@ public sealed class RobotClient
     /// <summary>Runs one episode from <paramref name="seed"/> to its end.</summary>
     public async Task<RobotEpisode> RunEpisodeAsync(long seed, CancellationToken cancellationToken = default)
     {
-        var env = SimTasks.Create(_config.Task);
+        var env = SimTasks.Create(_config.Task, _config.Observation);
         var episode = new EpisodeState(env, env.Reset(seed), _policy.ObservationSteps, SessionOf(seed));
         Queue.Clear();
         Publish(new ObservationTelemetry(episode.Session, 0, TelemetryCodec.Now(), ToFloat(episode.History[^1]), null, false, false));
         if (_config.Mode == RobotMode.Sync) await RunSyncAsync(episode, seed, cancellationToken).ConfigureAwait(false);
         else if (_config.Stream) await RunStreamedQueueAsync(episode, cancellationToken).ConfigureAwait(false);
         else await RunAsyncQueueAsync(episode, cancellationToken).ConfigureAwait(false);
-        var mode = _config.Task == SimTaskKind.Bimodal ? BimodalReachEnv.ModeOf(episode.AgentPath, ((BimodalReachEnv)env).Config) : (ReachMode?)null;
+        var mode = TaskModes.Classify(_config.Task, episode.AgentPath, episode.BlockPath);
         var result = new EpisodeResult(seed, episode.MaxReward, episode.MaxScore, episode.Success, env.StepCount, mode);
         return new RobotEpisode(result, episode.Plans, episode.Stalls, episode.Dropped, episode.Blended);
     }
@@ -252,6 +252,7 @@ public sealed class RobotClient
         e.MaxScore = Math.Max(e.MaxScore, r.Score);
         e.Success |= r.Success;
         e.AgentPath.Add(Agent(e.Env));
+        if (e.Env is PushTEnv pusht) e.BlockPath.Add(pusht.State.Block);
         e.Timestep = t + 1;
         e.Done = r.Done;
         Publish(new ObservationTelemetry(e.Session, t + 1, TelemetryCodec.Now(), ToFloat(r.Observation), r.Reward, r.Done, r.Success));
@@ -279,12 +280,14 @@ public sealed class RobotClient
             // Diffusion Policy's MultiStepWrapper starts the window by repeating the first observation.
             History = Enumerable.Repeat(first, observationSteps).ToList();
             AgentPath = [Agent(env)];
+            BlockPath = env is PushTEnv pusht ? [pusht.State.Block] : [];
         }
 
         public ISimTask Env { get; }
         public string Session { get; }
         public List<double[]> History { get; }
         public List<Vec2> AgentPath { get; }
+        public List<Pose2> BlockPath { get; }
         public Dictionary<long, (long Plan, bool Blended)> Origin { get; } = [];
         public long Timestep { get; set; }
         public bool Done { get; set; }

@@ -1,4 +1,5 @@
 using ImmisciblePolicy.Robotics;
+using ImmisciblePolicy.Sim.PushT;
 
 namespace ImmisciblePolicy.Robots;
 
@@ -11,13 +12,15 @@ namespace ImmisciblePolicy.Robots;
 /// <param name="InferenceSteps">denoising steps override sent with every request; null = the policy's default.</param>
 /// <param name="Stream">async only: one StreamPlans call per episode instead of unary Plans (no per-request
 /// connection setup; a broken stream ends the episode with the server's status, it is not retried).</param>
+/// <param name="Observation">Push-T observation layout of the robot's environment: the served policy's (its config.json).</param>
 public sealed record RobotConfig(
     SimTaskKind Task,
     RobotMode Mode = RobotMode.Sync,
     ActionQueueConfig? Queue = null,
     double ControlHz = 0,
     int? InferenceSteps = null,
-    bool Stream = false)
+    bool Stream = false,
+    PushTObservation Observation = SimTasks.DefaultObservation)
 {
     /// <summary>Throws on a negative or non-finite control rate or an invalid queue config.</summary>
     public void Validate()

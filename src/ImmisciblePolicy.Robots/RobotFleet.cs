@@ -47,7 +47,10 @@ public static class RobotFleet
         var latency = new LatencyRecorder();
         foreach (var c in clients) latency.AddRange(c.Latency);
         var list = results.Select(r => r!).ToArray();
-        var evaluation = new EvaluationResult(config.Task, list.Select(r => r.Result).ToArray(), latency.RoundTrip(0.5), latency.RoundTrip(0.95));
+        var evaluation = new EvaluationResult(config.Task, list.Select(r => r.Result).ToArray(), latency.RoundTrip(0.5), latency.RoundTrip(0.95))
+        {
+            Observation = config.Observation,
+        };
         return new FleetResult(evaluation, latency, list, connection.Retries - retriesBefore, watch.Elapsed);
     }
 }

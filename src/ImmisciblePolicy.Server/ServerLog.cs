@@ -23,12 +23,15 @@ internal static partial class ServerLog
     [LoggerMessage(6, LogLevel.Information, "Planning server listening on {Address} ({PolicyCount} policies, telemetry {Telemetry})")]
     public static partial void Listening(ILogger logger, string address, int policyCount, string telemetry);
 
-    [LoggerMessage(7, LogLevel.Warning, "Dropped a robot telemetry message on topic {Topic}: {Reason}")]
-    public static partial void TelemetryRejected(ILogger logger, string topic, string reason);
+    [LoggerMessage(7, LogLevel.Warning, "Dropped a robot telemetry message on topic {Topic}: {Reason} ({Suppressed} more dropped since the previous warning were not logged: at most one warning per {PeriodSeconds} s; {Total} dropped since start)")]
+    public static partial void TelemetryRejected(ILogger logger, string topic, string reason, long suppressed, double periodSeconds, long total);
 
     [LoggerMessage(8, LogLevel.Warning, "Admin call {Method} refused: {Reason}")]
     public static partial void AdminRefused(ILogger logger, string method, string reason);
 
     [LoggerMessage(9, LogLevel.Error, "LoadPolicy {PolicyId} from {Directory} failed")]
     public static partial void AdminLoadFailed(ILogger logger, Exception error, string policyId, string directory);
+
+    [LoggerMessage(10, LogLevel.Error, "Policy {PolicyId} produced non-finite actions for session {SessionId} at timestep {Timestep}; the request failed with INTERNAL")]
+    public static partial void NonFiniteActions(ILogger logger, string policyId, string sessionId, long timestep);
 }

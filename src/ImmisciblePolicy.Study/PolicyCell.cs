@@ -36,7 +36,10 @@ internal static class PolicyCell
         var b = cell.Budget;
         var task = StudyTasks.SimTask(cell.Task);
         log($"demonstrations: {b.DemoEpisodes} {task} expert episodes");
-        var demo = DemonstrationGenerator.Generate(task, b.DemoEpisodes, 0, onlySuccessful: false, cancellationToken: ct).Dataset;
+        // The study's Push-T cells keep the unimodal expert their published results were measured with (docs/results);
+        // pass DemonstrationOptions with a ModeMix to study the multimodal demonstrations instead.
+        var demo = DemonstrationGenerator.Generate(task, b.DemoEpisodes, 0, onlySuccessful: false, cancellationToken: ct,
+            options: DemonstrationOptions.Unimodal).Dataset;
         var config = PolicyTraining.FitShapes(Config(cell), demo);
         var p = config.Policy;
         var sampler = new SequenceSampler(demo, new SequenceHorizons(p.ObsSteps, p.Horizon, p.ActionSteps));
@@ -66,9 +69,9 @@ internal static class PolicyCell
             if (task == SimTaskKind.Bimodal)
             {
                 var f = r.ModeFrequencies;
-                metrics[StudyMetrics.ModeLeft] = f[ReachMode.Left];
-                metrics[StudyMetrics.ModeRight] = f[ReachMode.Right];
-                metrics[StudyMetrics.ModeNone] = f[ReachMode.None];
+                metrics[StudyMetrics.ModeLeft] = f[TaskModes.Name(ReachMode.Left)];
+                metrics[StudyMetrics.ModeRight] = f[TaskModes.Name(ReachMode.Right)];
+                metrics[StudyMetrics.ModeNone] = f[TaskModes.Unclassified];
                 if (double.IsFinite(r.ModeTotalVariation)) metrics[StudyMetrics.ModeTv] = r.ModeTotalVariation;
             }
             session.AddPoint(step, metrics);

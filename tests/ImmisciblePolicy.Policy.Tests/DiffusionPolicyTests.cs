@@ -53,6 +53,29 @@ public class DiffusionPolicyTests
         Assert.Equal(7L, call.Step);
     }
 
+    private sealed class RecordingConditionalAssigner : Core.Noise.IConditionalNoiseAssigner
+    {
+        public float[]? Condition { get; private set; }
+        public string Name => "recording-conditional";
+        public Tensor Assign(Tensor x0, Generator? generator, long step = 0) => throw new InvalidOperationException("needs a condition");
+        public Tensor Assign(Tensor x0, Tensor condition, Generator? generator, long step = 0)
+        {
+            Condition = condition.contiguous().data<float>().ToArray();
+            return randn(x0.shape, dtype: x0.dtype, generator: generator);
+        }
+    }
+
+    [Fact]
+    public void ComputeLoss_GivesConditionalAssignersTheFlattenedObservationWindow()
+    {
+        using var scope = NewDisposeScope();
+        var assigner = new RecordingConditionalAssigner();
+        var policy = new DiffusionPolicy(PolicyNetworks.ConditionalUnet1D(Config.Unet), new FakeScheduler(), assigner, Config);
+        var (obs, actions) = Batch(4, 5);
+        policy.ComputeLoss(obs, actions, new Generator(1));
+        Assert.Equal(obs.reshape(4, 6).contiguous().data<float>().ToArray(), assigner.Condition);
+    }
+
     [Fact]
     public void ComputeLoss_TimestepsCoverZeroToTMinusOne()
     {

@@ -37,19 +37,6 @@ public class ClosedLoopTests
     }
 
     [Fact]
-    public void ModeMetrics_FollowTheirDefinitions()
-    {
-        static EpisodeResult Ep(Sim.Bimodal.ReachMode m) => new(0, 1, 1, true, 10, m);
-        var left3right1 = new EvaluationResult(SimTaskKind.Bimodal,
-            [Ep(Sim.Bimodal.ReachMode.Left), Ep(Sim.Bimodal.ReachMode.Left), Ep(Sim.Bimodal.ReachMode.Left), Ep(Sim.Bimodal.ReachMode.Right)], 0, 0);
-        // Histogram (0.75, 0.25) vs uniform (0.5, 0.5): TV = 0.5 * (0.25 + 0.25) = 0.25.
-        Assert.Equal(0.25, left3right1.ModeTotalVariation, 12);
-        Assert.Equal(0.75, left3right1.ModeFrequencies[Sim.Bimodal.ReachMode.Left], 12);
-        var balanced = new EvaluationResult(SimTaskKind.Bimodal, [Ep(Sim.Bimodal.ReachMode.Left), Ep(Sim.Bimodal.ReachMode.Right)], 0, 0);
-        Assert.Equal(0.0, balanced.ModeTotalVariation, 12);
-    }
-
-    [Fact]
     public void BimodalDemonstrations_AreBalancedBetweenModes()
     {
         var report = DemonstrationGenerator.Generate(SimTaskKind.Bimodal, episodes: 10);
@@ -57,5 +44,9 @@ public class ClosedLoopTests
         Assert.Equal(10, report.Dataset.Episodes.Count);
         Assert.Equal(2, report.Dataset.StateDim);
         Assert.All(report.Dataset.Episodes, e => Assert.True(e.Dones[^1]));
+        // Labelled left, right, left, ... with the classifier agreeing on every one.
+        Assert.Equal(["left", "right"], report.Dataset.ModeNames);
+        Assert.Equal([0, 1, 0, 1, 0, 1, 0, 1, 0, 1], report.Dataset.Episodes.Select(e => e.Mode!.Value));
+        Assert.All(report.Modes, m => Assert.Equal((5, 1.0, 1.0), (m.Episodes, m.SuccessRate, m.ClassifierAgreement)));
     }
 }

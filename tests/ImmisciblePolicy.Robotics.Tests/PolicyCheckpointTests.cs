@@ -23,8 +23,8 @@ public class PolicyCheckpointTests
             using var resumed = PolicyTraining.Train(config, TinyPolicies.Bimodal, crashed);
             Assert.Equal(40, resumed.Step);
             using var reference = PolicyCheckpoint.Load(whole);
-            var expected = reference.Network.state_dict();
-            foreach (var (name, t) in resumed.Network.state_dict())
+            var expected = ((Policy.Networks.ConditionalUnet1D)reference.Network).state_dict();
+            foreach (var (name, t) in ((Policy.Networks.ConditionalUnet1D)resumed.Network).state_dict())
                 Assert.True(t.eq(expected[name]).all().item<bool>(), $"EMA weight {name} differs after resume");
         }
         finally

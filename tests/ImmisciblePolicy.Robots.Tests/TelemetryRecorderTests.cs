@@ -57,6 +57,52 @@ public sealed class TelemetryRecorderTests
     }
 
     [Fact]
+    public async Task Recorder_EpisodesWithCameraFrames_AreWrittenAsALeRobotImageFeatureThroughTheSameWriter()
+    {
+        var endpoint = Loopback.FreeTcpEndpoint();
+        using var recorder = new TelemetryRecorder(endpoint, bind: true);
+        using var pub = new RobotTelemetryPublisher(endpoint);
+        Assert.True(pub.WaitForSubscriber(TimeSpan.FromSeconds(5)), "no subscription reached the publisher");
+        PublishEpisode(pub, "robot-00/seed1", steps: 4, obsDim: 2);
+        PublishEpisode(pub, "robot-01/seed2", steps: 3, obsDim: 2);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.True(await recorder.WaitForEpisodesAsync(2, cts.Token));
+
+        // Frames come from the caller until telemetry carries them: here frame t of a session is filled with t and
+        // the session's length, so the read-back can tell frames and episodes apart.
+        var camera = new ImageFeature("observation.images.top", 6, 8, 3);
+        byte[] Frame(int length, int t) => [.. Enumerable.Range(0, camera.FrameBytes).Select(i => (byte)((i % 3 == 0 ? t : length) + i / 3))];
+        IReadOnlyDictionary<string, IImageFrames> Frames(RecordedEpisode e) => new Dictionary<string, IImageFrames>
+        {
+            [camera.Name] = new InMemoryImageFrames(camera, [.. Enumerable.Range(0, e.Episode.Length).Select(t => Frame(e.Episode.Length, t))]),
+        };
+
+        var dir = Path.Combine(Path.GetTempPath(), $"robots-rec-img-{Guid.NewGuid():N}");
+        try
+        {
+            DemonstrationDataset dataset = recorder.ToDataset(SimTaskKind.Bimodal, cameras: Frames);
+            await new LeRobotDatasetWriter().WriteAsync(dataset, dir);
+            var back = await LeRobotDatasetReader.ReadAsync(dir);
+
+            Assert.Equal([camera], back.ImageFeatures);
+            Assert.Equal([4, 3], back.Episodes.Select(e => e.Length));
+            var frame = new byte[camera.FrameBytes];
+            foreach (Episode episode in back.Episodes)
+            {
+                for (int t = 0; t < episode.Length; t++)
+                {
+                    episode.Images[camera.Name].CopyFrame(t, frame);
+                    Assert.Equal(Frame(episode.Length, t), frame);
+                }
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public async Task Recorder_EpisodeWithAMissingAction_IsLeftOutAndCounted()
     {
         var endpoint = Loopback.FreeTcpEndpoint();

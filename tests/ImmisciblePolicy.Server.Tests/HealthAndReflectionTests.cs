@@ -45,4 +45,25 @@ public sealed class HealthAndReflectionTests(TinyPolicyFixture fx)
         Assert.Contains("immiscible.planning.v1.PlanningService", names);
         Assert.Contains("grpc.health.v1.Health", names);
     }
+
+    /// <summary>Issue 12 defect 8: grpcurl and current grpcio ask grpc.reflection.v1 first; it must answer, with descriptors.</summary>
+    [Fact]
+    public async Task ReflectionV1_ListsServices_AndServesTheirFileDescriptors()
+    {
+        await using var server = await PlanningServerHost.StartAsync(fx.Options());
+        using var channel = TinyPolicyFixture.Channel(server);
+        var reflection = new global::Grpc.Reflection.V1.ServerReflection.ServerReflectionClient(channel);
+        using var call = reflection.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new global::Grpc.Reflection.V1.ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.WriteAsync(new global::Grpc.Reflection.V1.ServerReflectionRequest { FileContainingSymbol = "immiscible.planning.v1.PlanningService" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var names = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+        Assert.Contains("immiscible.planning.v1.PlanningService", names);
+        Assert.Contains("grpc.health.v1.Health", names);
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var files = call.ResponseStream.Current.FileDescriptorResponse.FileDescriptorProto
+            .Select(b => Google.Protobuf.Reflection.FileDescriptorProto.Parser.ParseFrom(b)).ToList();
+        Assert.Contains(files, f => f.Name == "immiscible/planning/v1/planning.proto" && f.Service.Any(s => s.Name == "PlanningService"));
+    }
 }

@@ -56,7 +56,7 @@ public sealed class PythonPeerTests(TinyPolicyFixture fx)
     [Fact]
     public async Task PythonGrpcRobot_PlansLikeTheInProcessPolicy()
     {
-        SystemPython.Require("grpc", "grpc_tools", "google.protobuf");
+        SystemPython.Require("grpc", "grpc_tools", "google.protobuf", "numpy");
         await using var server = await PlanningServerHost.StartAsync(fx.Options() with { ApiKey = "py-key" });
         var stubs = Directory.CreateTempSubdirectory("immiscible-pystubs-").FullName;
         try
@@ -77,6 +77,18 @@ public sealed class PythonPeerTests(TinyPolicyFixture fx)
             Assert.Equal(Enumerable.Range(0, got.Length).Select(i => 1767225600000L + 3300 + 100 * i),
                 r.GetProperty("stamps_ms").EnumerateArray().Select(e => e.GetInt64()));
             Assert.Equal("INVALID_ARGUMENT", r.GetProperty("bad_status").GetString());
+
+            // numpy bytes in, bytes out, the same chunk as the repeated-float request.
+            var valuesChunk = r.GetProperty("values_chunk").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+            Assert.NotEmpty(valuesChunk);
+            Assert.Equal(valuesChunk, r.GetProperty("bytes_chunk").EnumerateArray().Select(e => e.GetSingle()));
+            Assert.Equal(0, r.GetProperty("bytes_chunk_values").GetInt32());
+            // Issue 12 defects 1, 2 and 8, as the outside robot met them.
+            Assert.Equal("INVALID_ARGUMENT", r.GetProperty("huge_status").GetString());
+            Assert.Contains("outside the accepted range", r.GetProperty("huge_detail").GetString(), StringComparison.Ordinal);
+            Assert.Equal("INVALID_ARGUMENT", r.GetProperty("late_status").GetString());
+            Assert.Contains("timestep", r.GetProperty("late_detail").GetString(), StringComparison.Ordinal);
+            Assert.True(r.GetProperty("reflection_v1_lists_planning").GetBoolean(), "grpc.reflection.v1 must list the planning service");
         }
         finally
         {

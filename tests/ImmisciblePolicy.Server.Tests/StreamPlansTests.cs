@@ -69,4 +69,31 @@ public sealed class StreamPlansTests(TinyPolicyFixture fx)
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains("observation.values[0]", e.Status.Detail, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Issue 12 defect 4: an invalid request overtaken by a newer one in a burst was skipped silently with OK.
+    /// Requests are validated on arrival, so it ends the stream whatever follows it.
+    /// </summary>
+    [Fact]
+    public async Task StreamPlans_InvalidObservationOvertakenInABurst_StillEndsTheStream()
+    {
+        await using var server = await PlanningServerHost.StartAsync(fx.Options());
+        using var channel = TinyPolicyFixture.Channel(server);
+        var client = TinyPolicyFixture.Client(channel);
+        using var call = client.StreamPlans();
+        // A slow plan first (100 DDPM steps), then the invalid one and newer valid ones in a burst: without
+        // validation on arrival the invalid one would sit in the newest-wins slot and be replaced.
+        await call.RequestStream.WriteAsync(fx.Request(0, seed: 1, sampler: SamplerKind.Ddpm, steps: 100));
+        var bad = fx.Request(1, seed: 1);
+        bad.Observation.Values[0] = 1e30f;
+        await call.RequestStream.WriteAsync(bad);
+        for (int i = 2; i < 6; i++) await call.RequestStream.WriteAsync(fx.Request(i, seed: 1));
+        await call.RequestStream.CompleteAsync();
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+        });
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("observation.values[0]", e.Status.Detail, StringComparison.Ordinal);
+    }
 }

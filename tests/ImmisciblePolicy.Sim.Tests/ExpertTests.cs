@@ -39,3 +39,38 @@ public sealed class ExpertTests
         Assert.Equal(10.0, PushTExpert.PoseError(new Geometry.Pose2(g.X + 10, g.Y, g.Angle)), 9);
     }
 }
+
+public sealed class HumanVariabilityTests
+{
+    [Fact]
+    public void HumanLikeEpisodes_AreReproducibleFromTheSeed_DifferFromTheScriptedOnes_AndStillSucceed()
+    {
+        static ExpertEpisode Run(HumanVariability? human, long seed)
+        {
+            var env = new PushTEnv();
+            env.Reset(7);
+            return new PushTExpert(PushTExpertConfig.Multimodal).Run(env, PushTMode.Clockwise, human, seed);
+        }
+
+        var a = Run(new HumanVariability(), 11);
+        var b = Run(new HumanVariability(), 11);
+        var scripted = Run(null, 11);
+
+        Assert.True(a.Success, $"human-like episode ended at coverage {a.FinalScore:F3}");
+        Assert.Equal(a.Actions, b.Actions);
+        Assert.NotEqual(scripted.Actions.Count == a.Actions.Count ? scripted.Actions.Zip(a.Actions).Count(p => p.First.SequenceEqual(p.Second)) : -1, a.Actions.Count);
+    }
+
+    [Theory]
+    [InlineData(1.0, 0.1, 2, 1.0, "SpeedSpread")]
+    [InlineData(0.2, 1.5, 2, 1.0, "HesitationProbability")]
+    [InlineData(0.2, 0.1, 0, 1.0, "MaxHesitationSteps")]
+    [InlineData(0.2, 0.1, 2, -1.0, "Jitter")]
+    public void InvalidVariability_IsRejectedNamingTheSetting(double spread, double pause, int steps, double jitter, string name)
+    {
+        var env = new PushTEnv();
+        env.Reset(1);
+        var e = Assert.Throws<ArgumentException>(() => new PushTExpert().Run(env, PushTMode.Clockwise, new HumanVariability(spread, pause, steps, jitter)));
+        Assert.StartsWith(name, e.Message, StringComparison.Ordinal);
+    }
+}

@@ -62,11 +62,45 @@ public sealed class PushTPhysicsTests
     }
 
     [Fact]
-    public void PushIntoWall_KeepsBlockInside()
+    public void BlockDrivenIntoAWall_ComesToRestAtTheCollisionSlop()
     {
+        // Chipmunk corrects only the penetration beyond the collision slop (0.1 px), so a block pushed into a
+        // wall ends up resting about 0.1 px inside it, as in pymunk; it never passes through.
         var env = EnvAt(new Vec2(256, 300), new Vec2(256, 100), 0.2);
         Hold(env, new Vec2(256, 0), 40);
-        Assert.True(env.WallPenetration < 1e-9, $"wall penetration {env.WallPenetration}");
+        Assert.InRange(env.WallPenetration, 0.09, 0.12);
+        Assert.Equal(0.0, env.AgentPenetration);
+    }
+
+    [Fact]
+    public void KinematicAgent_IsNotStoppedByABlockAgainstAWall()
+    {
+        // The agent is kinematic (infinite mass): driving the block into a wall, it sinks into the block and
+        // forces the block into the wall; the contact bias then pushes the block back out (about 6 % of the
+        // excess overlap per substep, 1 - 0.9^(60 dt)) once the block slips away from the agent.
+        var env = EnvAt(new Vec2(256, 300), new Vec2(256, 100), 0);
+        Hold(env, new Vec2(256, 0), 2);
+        Assert.True(env.AgentPenetration > 5, $"agent overlap {env.AgentPenetration}");
+        Assert.True(env.WallPenetration > 0.5, $"wall penetration {env.WallPenetration}");
+        Hold(env, new Vec2(256, 0), 38);
+        Assert.InRange(env.WallPenetration, 0.09, 0.12);
+        Assert.Equal(0.0, env.AgentPenetration);
+    }
+
+    [Fact]
+    public void Block_StopsOneSubstepAfterContactEnds()
+    {
+        // space.damping = 0: the solver starts every substep with the block at rest, so once the agent leaves,
+        // the block moves for at most one more position update (with the velocity the last solve gave it).
+        var env = EnvAt(new Vec2(256, 360), new Vec2(256, 200), 0);
+        Hold(env, new Vec2(256, 290), 10);
+        Hold(env, new Vec2(256, 480), 3);
+        var rest = env.State;
+        Assert.Equal(Vec2.Zero, rest.BlockVelocity);
+        Assert.Equal(0.0, rest.BlockAngularVelocity);
+        Hold(env, new Vec2(256, 480), 10);
+        Assert.Equal(rest.Block, env.State.Block);
+        Assert.True(rest.Block.Y < 190, $"the push should have moved the block; origin y {rest.Block.Y}");
     }
 
     [Fact]
@@ -88,11 +122,12 @@ public sealed class PushTPhysicsTests
     }
 
     [Fact]
-    public void RandomActions_StayFiniteInsideWallsAndBarelyOverlap()
+    public void RandomActions_StayFinite_NoTunnelling_AndContactsStayTight()
     {
         var env = new PushTEnv();
         var rng = new System.Random(11);
         double worstWall = 0, worstAgentFree = 0;
+        int freeSteps = 0, tightFreeSteps = 0;
         int steps = 0;
         for (int episode = 0; steps < 10_000; episode++)
         {
@@ -107,16 +142,22 @@ public sealed class PushTPhysicsTests
                 var r = env.Step(act);
                 Assert.All(r.Observation, v => Assert.True(double.IsFinite(v)));
                 worstWall = Math.Max(worstWall, env.WallPenetration);
-                // Agent overlap is only bounded when the block is free to move away (not against a wall).
                 if (t > 0 && !NearWall(env.State.Block))
                 {
+                    freeSteps++;
+                    tightFreeSteps += env.AgentPenetration < 0.5 ? 1 : 0;
                     worstAgentFree = Math.Max(worstAgentFree, env.AgentPenetration);
                 }
             }
         }
 
-        Assert.True(worstWall < 1e-9, $"wall penetration {worstWall}");
-        Assert.True(worstAgentFree < 0.05, $"agent/block penetration {worstAgentFree}");
+        // Chipmunk has no continuous collision detection: a fast agent (up to ~2000 px/s, 20 px per substep)
+        // overlaps the block by up to one substep of travel when it hits it, and the bias then pushes the
+        // overlap out over the following substeps. The agent's centre never enters the T (overlap < radius),
+        // the walls hold the block within a few px (the agent can force it in), and most contacts are tight.
+        Assert.True(worstWall < 10, $"wall penetration {worstWall}");
+        Assert.True(worstAgentFree < PushTGeometry.AgentRadius, $"agent/block overlap {worstAgentFree}");
+        Assert.True(tightFreeSteps >= 0.95 * freeSteps, $"{tightFreeSteps} of {freeSteps} free-block steps overlap < 0.5 px");
     }
 
     private static bool NearWall(Pose2 block)

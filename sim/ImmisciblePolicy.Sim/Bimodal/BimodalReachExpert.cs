@@ -46,7 +46,9 @@ public sealed class BimodalReachExpert
     public static ReachMode SideForEpisode(int episode) => episode % 2 == 0 ? ReachMode.Left : ReachMode.Right;
 
     /// <summary>Runs from the environment's current state until the episode ends.</summary>
-    public ExpertEpisode Run(BimodalReachEnv env)
+    /// <param name="observed">called with the environment right after each observation is recorded, before its action
+    /// is applied (a camera renders the frame that goes with that observation).</param>
+    public ExpertEpisode Run(BimodalReachEnv env, Action<ISimTask>? observed = null)
     {
         ArgumentNullException.ThrowIfNull(env);
         var observations = new List<double[]>();
@@ -58,6 +60,7 @@ public sealed class BimodalReachExpert
         {
             var action = Act(env.Agent);
             observations.Add(env.Observe());
+            observed?.Invoke(env);
             actions.Add(action);
             last = env.Step(action);
             rewards.Add(last.Reward);

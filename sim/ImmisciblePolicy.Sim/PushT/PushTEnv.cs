@@ -4,12 +4,14 @@ using ImmisciblePolicy.Sim.Random;
 namespace ImmisciblePolicy.Sim.PushT;
 
 /// <summary>
-/// The Push-T task (gym-pusht PushTEnv / diffusion_policy PushTEnv) on our own 2D physics
-/// (<see cref="PushTPhysics"/>): push the T block onto the goal pose with a disc whose target
-/// position is the action.
+/// The Push-T task (gym-pusht PushTEnv / diffusion_policy PushTEnv): push the T block onto the goal
+/// pose with a disc whose target position is the action. The physics is the reference's own, Chipmunk2D
+/// 7 as pymunk steps it, ported to managed code (<see cref="PushTWorld"/>, <c>Physics/</c>) and checked
+/// against the native libchipmunk7 (docs/benchmarks/pusht-physics.md).
 /// </summary>
 public sealed class PushTEnv : ISimTask
 {
+    private PushTWorld? _world;
     private PushTState _state;
     private int _steps;
     private bool _hasReset;
@@ -17,6 +19,11 @@ public sealed class PushTEnv : ISimTask
     public PushTEnv(PushTConfig? config = null)
     {
         Config = config ?? new PushTConfig();
+        if (!Enum.IsDefined(Config.Observation))
+        {
+            throw new ArgumentException($"Unknown observation layout {Config.Observation}.", nameof(config));
+        }
+
         if (Config.MaxSteps <= 0)
         {
             throw new ArgumentException($"MaxSteps must be positive; received {Config.MaxSteps}.", nameof(config));
@@ -30,7 +37,16 @@ public sealed class PushTEnv : ISimTask
 
     public PushTConfig Config { get; }
 
-    public int ObservationSize => Config.Observation == PushTObservation.State ? 5 : (2 * TKeypoints.Count) + 2;
+    public int ObservationSize => SizeOf(Config.Observation);
+
+    /// <summary>Length of the observation vector of <paramref name="layout"/>: 5, 20 or 18.</summary>
+    public static int SizeOf(PushTObservation layout) => layout switch
+    {
+        PushTObservation.State => 5,
+        PushTObservation.Keypoints => (2 * TKeypoints.Count) + 2,
+        PushTObservation.EnvironmentStateAgentPos => (2 * TBoxCorners.Count) + 2,
+        _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "unknown Push-T observation layout"),
+    };
 
     public int ActionSize => 2;
 
@@ -59,16 +75,25 @@ public sealed class PushTEnv : ISimTask
     /// </summary>
     public double[] Reset(long seed)
     {
+        var (agent, block, angle) = ResetDraws(seed);
+        return ResetTo(agent, block, angle, legacyOrder: true);
+    }
+
+    /// <summary>gym-pusht's reset draws for <paramref name="seed"/> (see <see cref="Reset"/>).</summary>
+    internal static (Vec2 Agent, Vec2 Block, double Angle) ResetDraws(long seed)
+    {
         var rs = new LegacyRandomState(seed);
         double ax = rs.RandInt(50, 450), ay = rs.RandInt(50, 450);
         double bx = rs.RandInt(100, 400), by = rs.RandInt(100, 400);
         double angle = (rs.RandN() * 2 * Math.PI) - Math.PI;
-        return ResetTo(new Vec2(ax, ay), new Vec2(bx, by), angle, legacyOrder: true);
+        return (new Vec2(ax, ay), new Vec2(bx, by), angle);
     }
 
     /// <summary>
-    /// Places agent and block explicitly. With <paramref name="legacyOrder"/> false the body origin
-    /// is placed exactly at <paramref name="block"/> (diffusion_policy legacy=False).
+    /// Places agent and block explicitly, as gym-pusht's <c>reset(options={"reset_to_state": ...})</c>:
+    /// a fresh space, the pose applied, then one physics substep. With <paramref name="legacyOrder"/> false
+    /// the angle is set before the position, so the body origin lands on <paramref name="block"/>
+    /// (diffusion_policy legacy=False).
     /// </summary>
     public double[] ResetTo(Vec2 agent, Vec2 block, double angle, bool legacyOrder = false)
     {
@@ -77,18 +102,38 @@ public sealed class PushTEnv : ISimTask
             throw new ArgumentException($"Reset state must be finite; received agent {agent}, block {block}, angle {angle}.", nameof(agent));
         }
 
-        Pose2 pose = legacyOrder
-            ? PushTPhysics.PoseFromCog(block + TShape.CenterOfGravity, angle)
-            : new Pose2(block.X, block.Y, angle);
-        _state = new PushTState(agent, Vec2.Zero, pose);
-        _state = PushTPhysics.Substep(_state, 1.0 / Config.PhysicsHz);
+        _world = PushTWorld.Create(agent, block, angle, legacyOrder, 1.0 / Config.PhysicsHz);
+        _state = _world.State;
         _steps = 0;
         _hasReset = true;
         LastAction = null;
         return Observe();
     }
 
-    /// <summary>Restores a snapshot taken from <see cref="State"/> (step count included).</summary>
+    /// <summary>A frozen copy of the whole environment (physics world with its contact cache, step count, last action).</summary>
+    public PushTSnapshot Snapshot()
+    {
+        EnsureReset();
+        return new PushTSnapshot(_world!.Clone(), _steps, LastAction);
+    }
+
+    /// <summary>Restores a <see cref="Snapshot"/>: the continuation is bit-identical to the original's.</summary>
+    public void Restore(PushTSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        _world = snapshot.World.Clone();
+        _state = _world.State;
+        _steps = snapshot.StepCount;
+        _hasReset = true;
+        LastAction = snapshot.LastAction;
+    }
+
+    /// <summary>
+    /// Places the bodies at <paramref name="state"/> (positions and velocities) in a fresh space without a
+    /// contact history, so cached impulses and broadphase ids start empty; the continuation can differ
+    /// slightly from the run the state came from. Use <see cref="Snapshot"/> or <see cref="Clone"/> to continue
+    /// exactly.
+    /// </summary>
     public void Restore(PushTState state, int stepCount)
     {
         if (stepCount < 0)
@@ -96,12 +141,14 @@ public sealed class PushTEnv : ISimTask
             throw new ArgumentException($"Step count must be non-negative; received {stepCount}.", nameof(stepCount));
         }
 
-        if (!state.Agent.IsFinite || !state.AgentVelocity.IsFinite || !double.IsFinite(state.Block.X) || !double.IsFinite(state.Block.Y) || !double.IsFinite(state.Block.Angle))
+        if (!state.Agent.IsFinite || !state.AgentVelocity.IsFinite || !double.IsFinite(state.Block.X) || !double.IsFinite(state.Block.Y)
+            || !double.IsFinite(state.Block.Angle) || !state.BlockVelocity.IsFinite || !double.IsFinite(state.BlockAngularVelocity))
         {
             throw new ArgumentException($"State must be finite; received {state}.", nameof(state));
         }
 
-        _state = state;
+        _world = PushTWorld.FromState(state);
+        _state = _world.State;
         _steps = stepCount;
         _hasReset = true;
     }
@@ -118,15 +165,12 @@ public sealed class PushTEnv : ISimTask
         Vec2 target = ActionValidation.ToClippedTarget(action, PushTConfig.WorldSize);
         int substeps = Config.PhysicsHz / Config.ControlHz;
         double dt = 1.0 / Config.PhysicsHz;
-        var s = _state;
         for (int i = 0; i < substeps; i++)
         {
-            Vec2 accel = (Config.ProportionalGain * (target - s.Agent)) + (Config.DerivativeGain * (Vec2.Zero - s.AgentVelocity));
-            s = s with { AgentVelocity = s.AgentVelocity + (accel * dt) };
-            s = PushTPhysics.Substep(s, dt);
+            _world!.Substep(target, Config.ProportionalGain, Config.DerivativeGain, dt);
         }
 
-        _state = s;
+        _state = _world!.State;
         _steps++;
         LastAction = target;
         double coverage = Coverage;
@@ -151,12 +195,13 @@ public sealed class PushTEnv : ISimTask
             return [_state.Agent.X, _state.Agent.Y, _state.Block.X, _state.Block.Y, wrapped];
         }
 
-        var kps = TKeypoints.World(_state.Block);
+        // Block points then the agent: diffusion_policy's keypoints, or gym-pusht's environment_state + agent_pos.
+        var points = Config.Observation == PushTObservation.Keypoints ? TKeypoints.World(_state.Block) : TBoxCorners.World(_state.Block);
         var obs = new double[ObservationSize];
-        for (int i = 0; i < kps.Length; i++)
+        for (int i = 0; i < points.Length; i++)
         {
-            obs[2 * i] = kps[i].X;
-            obs[(2 * i) + 1] = kps[i].Y;
+            obs[2 * i] = points[i].X;
+            obs[(2 * i) + 1] = points[i].Y;
         }
 
         obs[^2] = _state.Agent.X;
@@ -165,14 +210,15 @@ public sealed class PushTEnv : ISimTask
     }
 
     /// <summary>Deepest agent/block overlap in pixels (diagnostics and tests).</summary>
-    public double AgentPenetration => PushTPhysics.AgentPenetration(_state);
+    public double AgentPenetration => PushTGeometry.AgentPenetration(_state);
 
     /// <summary>Deepest block excursion beyond the walls in pixels (diagnostics and tests).</summary>
-    public double WallPenetration => PushTPhysics.WallPenetration(_state.Block);
+    public double WallPenetration => PushTGeometry.WallPenetration(_state.Block);
 
     public PushTEnv Clone()
     {
         var copy = new PushTEnv(Config);
+        copy._world = _world?.Clone();
         copy._state = _state;
         copy._steps = _steps;
         copy._hasReset = _hasReset;

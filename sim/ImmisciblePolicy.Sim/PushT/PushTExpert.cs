@@ -17,6 +17,13 @@ namespace ImmisciblePolicy.Sim.PushT;
 /// with the lowest pose error plus a per-step penalty, or the fastest one that reaches success.
 /// Actions are targets spaced a few pixels apart along the path, i.e. smooth, human-like sequences.
 /// </para>
+/// <para>
+/// Modes: by default the T is turned the shorter way onto the goal angle (one strategy per initial state). Given a
+/// <see cref="PushTMode"/> the expert turns it that way instead, up to a full turn, by aiming at an unwrapped target
+/// angle (<see cref="TargetAngle"/>) and penalising macros that leave the block more than half a turn short of it
+/// (<see cref="DirectionPenalty"/>); both modes solve the same initial state with pushes on opposite sides of the T,
+/// which is what makes the demonstrations a genuinely multimodal target.
+/// </para>
 /// </summary>
 public sealed class PushTExpert
 {
@@ -70,27 +77,61 @@ public sealed class PushTExpert
         return sum / 8;
     }
 
-    /// <summary>Runs from the environment's current state until the episode ends.</summary>
-    public ExpertEpisode Run(PushTEnv env)
+    /// <summary>Runs from the environment's current state until the episode ends, turning the T the shorter way.</summary>
+    /// <param name="env">the environment, reset.</param>
+    /// <param name="observed">called with the environment right after each observation is recorded, before its action
+    /// is applied (a camera renders the frame that goes with that observation).</param>
+    public ExpertEpisode Run(PushTEnv env, Action<ISimTask>? observed = null) => Run(env, PushTMode.None, observed: observed);
+
+    /// <summary>
+    /// Runs from the environment's current state until the episode ends, turning the T onto the goal angle in
+    /// the direction <paramref name="mode"/> names (<see cref="PushTMode.None"/>: the shorter way, the unimodal
+    /// expert). With <paramref name="human"/> the episode gets human-like variability drawn from
+    /// <paramref name="seed"/>: its own travel and push speeds, pauses before some moves and small corrections
+    /// (jitter) of the travel targets.
+    /// </summary>
+    /// <param name="observed">called with the environment right after each observation is recorded, before its action
+    /// is applied.</param>
+    public ExpertEpisode Run(PushTEnv env, PushTMode mode, HumanVariability? human = null, long seed = 0, Action<ISimTask>? observed = null)
     {
         ArgumentNullException.ThrowIfNull(env);
+        if (!Enum.IsDefined(mode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown Push-T mode");
+        }
+
+        human?.Validate();
+        var style = Style.For(Config, human, seed);
+        double target = TargetAngle(env.State.Block.Angle, mode);
+        bool directed = mode != PushTMode.None;
         var observations = new List<double[]>();
         var actions = new List<double[]>();
         var rewards = new List<double>();
         double maxCoverage = env.Coverage;
         StepResult? last = null;
+        Vec2? lastTarget = null;
         while (last is not { Done: true } && env.StepCount < env.MaxSteps)
         {
-            var plan = Plan(env);
-            foreach (var target in plan)
+            var plan = new List<Vec2>();
+            if (style.Random is { } random && random.NextDouble() < human!.HesitationProbability)
             {
-                double[] action = [target.X, target.Y];
+                // A pause: keep commanding the previous target for a few steps before the next move.
+                int hold = 1 + random.Next(human.MaxHesitationSteps);
+                plan.AddRange(Enumerable.Repeat(lastTarget ?? env.State.Agent, hold));
+            }
+
+            plan.AddRange(PlanMacro(env, directed ? target : null, style));
+            foreach (var t in plan)
+            {
+                double[] action = [t.X, t.Y];
                 observations.Add(env.Observe());
+                observed?.Invoke(env);
                 actions.Add(action);
                 last = env.Step(action);
+                lastTarget = t;
                 rewards.Add(last.Reward);
                 maxCoverage = Math.Max(maxCoverage, last.Score);
-                if (last.Done)
+                if (last.Done || env.StepCount >= env.MaxSteps)
                 {
                     break;
                 }
@@ -100,8 +141,36 @@ public sealed class PushTExpert
         return new ExpertEpisode(observations, actions, rewards, env.Coverage, maxCoverage, last?.Success ?? false);
     }
 
+    /// <summary>
+    /// The unwrapped block angle the expert turns the T to from <paramref name="start"/>: the goal angle reached
+    /// the shorter way (<see cref="PushTMode.None"/>), by increasing the angle (<see cref="PushTMode.Clockwise"/>,
+    /// up to a full turn) or by decreasing it (<see cref="PushTMode.CounterClockwise"/>).
+    /// </summary>
+    public static double TargetAngle(double start, PushTMode mode)
+    {
+        double goal = PushTConfig.GoalPose.Angle;
+        double up = (goal - start) % (2 * Math.PI);
+        if (up < 0)
+        {
+            up += 2 * Math.PI;
+        }
+
+        return mode switch
+        {
+            PushTMode.None => start + WrapAngle(goal - start),
+            PushTMode.Clockwise => start + up,
+            PushTMode.CounterClockwise => start + up - (2 * Math.PI),
+            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown Push-T mode"),
+        };
+    }
+
     /// <summary>The next macro action (a sequence of targets) chosen by simulating candidates on clones.</summary>
-    public IReadOnlyList<Vec2> Plan(PushTEnv env)
+    public IReadOnlyList<Vec2> Plan(PushTEnv env) => PlanMacro(env, null, Style.For(Config, null, 0));
+
+    /// <param name="env">the environment in its current state (not modified).</param>
+    /// <param name="targetAngle">unwrapped block angle to reach, or null for the goal angle the shorter way.</param>
+    /// <param name="style">speeds and optional jitter of this episode.</param>
+    private List<Vec2> PlanMacro(PushTEnv env, double? targetAngle, Style style)
     {
         ArgumentNullException.ThrowIfNull(env);
         var state = env.State;
@@ -109,7 +178,9 @@ public sealed class PushTExpert
         Vec2 cog = state.BlockCenterOfGravity;
         Vec2 goalCog = PushTConfig.GoalPose.LocalToWorld(TShape.CenterOfGravity);
         Vec2 ev = goalCog - cog;
-        double ew = WrapAngle(PushTConfig.GoalPose.Angle - block.Angle);
+        // A directed mode keeps the remaining rotation unwrapped (up to a full turn), so the desired twist asks
+        // for the chosen direction; the shorter way wraps it into (-pi, pi].
+        double ew = targetAngle is double t ? t - block.Angle : WrapAngle(PushTConfig.GoalPose.Angle - block.Angle);
         double rho2 = Config.RotationRadius * Config.RotationRadius;
         double eNorm = Math.Sqrt(ev.LengthSquared + (rho2 * ew * ew));
         int remaining = env.MaxSteps - env.StepCount;
@@ -136,19 +207,19 @@ public sealed class PushTExpert
         }
 
         ranked.Sort((a, b) => b.Align.CompareTo(a.Align));
-        IReadOnlyList<Vec2>? best = null;
+        List<Vec2>? best = null;
         double bestScore = double.PositiveInfinity;
         foreach (var c in ranked.Take(Config.TopContacts))
         {
             foreach (double length in PushLengths(c.Length))
             {
-                var macro = BuildMacro(state, c.P, c.N, length);
+                var macro = BuildMacro(state, c.P, c.N, length, style);
                 if (macro.Count > remaining)
                 {
                     macro = macro.GetRange(0, remaining);
                 }
 
-                double score = Evaluate(env, macro, out int used);
+                double score = Evaluate(env, macro, targetAngle, out int used);
                 if (score < bestScore)
                 {
                     bestScore = score;
@@ -176,7 +247,7 @@ public sealed class PushTExpert
         }
     }
 
-    private double Evaluate(PushTEnv env, List<Vec2> macro, out int used)
+    private double Evaluate(PushTEnv env, List<Vec2> macro, double? targetAngle, out int used)
     {
         var sim = env.Clone();
         used = 0;
@@ -191,25 +262,66 @@ public sealed class PushTExpert
             }
         }
 
-        return PoseError(sim.State.Block) + (Config.StepPenalty * used);
+        return PoseError(sim.State.Block) + DirectionPenalty(sim.State.Block.Angle, targetAngle) + (Config.StepPenalty * used);
     }
 
-    private List<Vec2> BuildMacro(PushTState state, Vec2 p, Vec2 n, double length)
+    /// <summary>
+    /// Extra cost (px-equivalent) of a block angle that is more than half a turn short of the directed target:
+    /// 2 rho (|d| - pi) for a remaining rotation d with |d| > pi, else 0. <see cref="PoseError"/> is periodic in
+    /// the angle, so past half a turn it would pull the block back the shorter way; with slope 2 rho = 110 px/rad
+    /// against at most ~70 px/rad of PoseError (the mean corner radius) the sum falls monotonically along the
+    /// chosen direction, and within half a turn of the target the cost is PoseError alone, as for the unimodal
+    /// expert.
+    /// </summary>
+    private double DirectionPenalty(double angle, double? targetAngle) =>
+        targetAngle is double t ? 2 * Config.RotationRadius * Math.Max(0, Math.Abs(t - angle) - Math.PI) : 0;
+
+    private List<Vec2> BuildMacro(PushTState state, Vec2 p, Vec2 n, double length, Style style)
     {
-        Vec2 qNear = p + (n * (PushTPhysics.AgentRadius + ApproachGap));
+        Vec2 qNear = p + (n * (PushTGeometry.AgentRadius + ApproachGap));
         var waypoints = Route(state, qNear, n);
         var targets = new List<Vec2>();
-        Sample(targets, state.Agent, waypoints, Config.TravelSpeed);
+        Sample(targets, state.Agent, waypoints, style.TravelSpeed);
+        if (style.Random is { } random && style.Jitter > 0)
+        {
+            // Small corrections: the travel targets wobble by a few pixels (a hand is not a plotter). The
+            // jitter is part of the candidate, so the simulation that scores it sees exactly what would run.
+            for (int i = 0; i < targets.Count; i++)
+            {
+                targets[i] += new Vec2(Gaussian(random), Gaussian(random)) * style.Jitter;
+            }
+        }
+
         // Let the agent catch up with the approach point before pushing (PD lag ~ 2 target spacings).
         targets.Add(qNear);
-        Vec2 pushEnd = p + (n * (PushTPhysics.AgentRadius - length));
-        Sample(targets, qNear, [pushEnd], Config.PushSpeed);
+        Vec2 pushEnd = p + (n * (PushTGeometry.AgentRadius - length));
+        Sample(targets, qNear, [pushEnd], style.PushSpeed);
         for (int i = 0; i < Config.SettleSteps; i++)
         {
             targets.Add(pushEnd);
         }
 
         return targets;
+    }
+
+    private static double Gaussian(System.Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+    /// <summary>Per-episode speeds and the random source of human-like variability (null when off).</summary>
+    private sealed record Style(double TravelSpeed, double PushSpeed, double Jitter, System.Random? Random)
+    {
+        public static Style For(PushTExpertConfig config, HumanVariability? human, long seed)
+        {
+            if (human is null)
+            {
+                return new Style(config.TravelSpeed, config.PushSpeed, 0, null);
+            }
+
+            var random = new System.Random(unchecked((int)seed ^ (int)(seed >> 32) ^ 0x5eed));
+            double travel = config.TravelSpeed * (1 + (human.SpeedSpread * ((2 * random.NextDouble()) - 1)));
+            double push = config.PushSpeed * (1 + (human.SpeedSpread * ((2 * random.NextDouble()) - 1)));
+            return new Style(travel, push, human.Jitter, random);
+        }
     }
 
     private List<Vec2> Route(PushTState state, Vec2 qNear, Vec2 n)
@@ -295,7 +407,7 @@ public sealed class PushTExpert
                     verts[k] = block.LocalToWorld(part.Vertices[k]);
                 }
 
-                if (PushTPhysics.DiscToPolygon(x, PushTPhysics.AgentRadius, verts).Gap < 1)
+                if (PushTGeometry.DiscToPolygon(x, PushTGeometry.AgentRadius, verts).Gap < 1)
                 {
                     return false;
                 }
@@ -317,7 +429,7 @@ public sealed class PushTExpert
                 verts[k] = block.LocalToWorld(part.Vertices[k]);
             }
 
-            var (gap, nrm, _) = PushTPhysics.DiscToPolygon(x, PushTPhysics.AgentRadius, verts);
+            var (gap, nrm, _) = PushTGeometry.DiscToPolygon(x, PushTGeometry.AgentRadius, verts);
             if (gap < bestGap)
             {
                 bestGap = gap;

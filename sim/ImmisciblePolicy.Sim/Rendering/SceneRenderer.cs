@@ -41,7 +41,7 @@ public static class SceneRenderer
             }
 
             paint.Color = Agent;
-            canvas.DrawCircle((float)(state.Agent.X * scale), (float)(state.Agent.Y * scale), (float)(PushTPhysics.AgentRadius * scale), paint);
+            canvas.DrawCircle((float)(state.Agent.X * scale), (float)(state.Agent.Y * scale), (float)(PushTGeometry.AgentRadius * scale), paint);
             DrawActions(canvas, scale, actionChunk, lastAction);
         }
 

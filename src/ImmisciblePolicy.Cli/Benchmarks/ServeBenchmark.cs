@@ -18,18 +18,22 @@ namespace ImmisciblePolicy.Cli.Benchmarks;
 /// <param name="MaxBatch">batch limit of the "batching on" server.</param>
 /// <param name="MaxWaitMs">batching window of the "batching on" server.</param>
 /// <param name="TorchThreads">libtorch intra-op threads of the planning threads (null: TorchRuntime's default).</param>
+/// <param name="SeededRobots">seeded closed-loop clients, as the demo's sync robots (each request carries its own seed).</param>
+/// <param name="Engine">what runs the denoiser, in process and in the server (<c>serve --engine</c>).</param>
 public sealed record ServeBenchmarkConfig(int LatencySamples = 200, double ThroughputSeconds = 5, int[]? Clients = null, int MaxBatch = 32,
-    double MaxWaitMs = 2, int? TorchThreads = null)
+    double MaxWaitMs = 2, int? TorchThreads = null, int SeededRobots = 4, Policy.PolicyEngine Engine = Policy.PolicyEngine.Torch)
 {
     /// <summary>1, 8 and 32 clients unless set.</summary>
     public int[] ClientCounts => Clients ?? [1, 8, 32];
 }
 
 /// <summary>One latency row: a way of calling the policy and its percentiles.</summary>
-public sealed record LatencyRow(string Path, int Samples, double P50Ms, double P99Ms, double MeanMs);
+public sealed record LatencyRow(string Path, int Samples, double P50Ms, double P99Ms, double MeanMs,
+    Policy.PolicyEngine Engine = Policy.PolicyEngine.Torch);
 
 /// <summary>One throughput cell.</summary>
-public sealed record ThroughputRow(bool Batching, int Clients, long Plans, double Seconds, double PlansPerSecond, double P50Ms, double P99Ms, double MeanBatch);
+public sealed record ThroughputRow(bool Batching, int Clients, long Plans, double Seconds, double PlansPerSecond, double P50Ms, double P99Ms, double MeanBatch,
+    bool Seeded = false, Policy.PolicyEngine Engine = Policy.PolicyEngine.Torch);
 
 /// <summary>
 /// Measures planning latency in-process vs over gRPC on loopback, and throughput at several client counts
@@ -73,10 +77,15 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
             foreach (int clients in config.ClientCounts)
             {
                 progress($"throughput: batching {(batching ? "on" : "off")}, {clients} clients, {config.ThroughputSeconds} s");
-                throughput.Add(await ThroughputAsync(server, batching, clients, window, ct));
+                throughput.Add(await ThroughputAsync(server, batching, clients, window, seeded: false, ct));
+            }
+            if (config.SeededRobots > 0)
+            {
+                progress($"throughput: batching {(batching ? "on" : "off")}, {config.SeededRobots} seeded robots, {config.ThroughputSeconds} s");
+                throughput.Add(await ThroughputAsync(server, batching, config.SeededRobots, window, seeded: true, ct));
             }
         }
-        return (latency, throughput);
+        return ([.. latency.Select(r => r with { Engine = config.Engine })], [.. throughput.Select(r => r with { Engine = config.Engine })]);
     }
 
     private PlanningServerOptions Options(bool batching) => new()
@@ -88,6 +97,8 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         MaxWaitMs = batching ? config.MaxWaitMs : 0,
         QueueCapacity = 1024,
         TorchThreads = config.TorchThreads,
+        Engine = config.Engine,
+        Onnx = new Onnx.OnnxEngineOptions { IntraOpThreads = Math.Max(1, config.TorchThreads ?? 1) },
     };
 
     private LatencyRow Latency(string label, Action<int> plan)
@@ -116,7 +127,8 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         return Row(label, ms);
     }
 
-    private async Task<ThroughputRow> ThroughputAsync(RunningPlanningServer server, bool batching, int clients, double[][] window, CancellationToken ct)
+    private async Task<ThroughputRow> ThroughputAsync(RunningPlanningServer server, bool batching, int clients, double[][] window, bool seeded,
+        CancellationToken ct)
     {
         var channels = Enumerable.Range(0, clients).Select(_ => GrpcChannel.ForAddress(server.Address)).ToList();
         try
@@ -133,7 +145,8 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
                 for (int i = 0; Stopwatch.GetTimestamp() < until; i++)
                 {
                     long start = Stopwatch.GetTimestamp();
-                    var reply = await client.PlanAsync(Request(window, i, $"robot-{c}"), cancellationToken: ct);
+                    // Seeded like the demo's sync robots (a seed per episode and plan), each robot its own.
+                    var reply = await client.PlanAsync(Request(window, i, $"robot-{c}", seeded ? 100_000L * (c + 1) + i : null), cancellationToken: ct);
                     latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                     batchSum += reply.Timing.BatchSize;
                 }
@@ -143,7 +156,7 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
             var all = perClient.SelectMany(p => p.latencies).Order().ToList();
             double meanBatch = all.Count == 0 ? 0 : perClient.Sum(p => p.batchSum) / (double)all.Count;
             return new ThroughputRow(batching, clients, all.Count, seconds, all.Count / seconds,
-                PlanStatistics.Percentile(all, 0.5), PlanStatistics.Percentile(all, 0.99), meanBatch);
+                PlanStatistics.Percentile(all, 0.5), PlanStatistics.Percentile(all, 0.99), meanBatch, seeded);
         }
         finally
         {
@@ -157,24 +170,28 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         return new LatencyRow(label, ms.Length, PlanStatistics.Percentile(sorted, 0.5), PlanStatistics.Percentile(sorted, 0.99), ms.Average());
     }
 
-    // Unseeded requests: the realistic case, and the only one that may share batches.
-    private PlanRequest Request(double[][] window, int timestep, string session)
+    // Unseeded requests take the session's seed; seeded ones carry their own. Both may share batches.
+    private PlanRequest Request(double[][] window, int timestep, string session, long? seed = null)
     {
         var tensor = new Protos.Planning.Tensor();
         tensor.Shape.Add(window.Length);
         tensor.Shape.Add(window[0].Length);
         foreach (var row in window) foreach (var v in row) tensor.Values.Add((float)v);
-        return new PlanRequest { PolicyId = policyId, SessionId = session, Observation = tensor, Timestep = timestep };
+        var request = new PlanRequest { PolicyId = policyId, SessionId = session, Observation = tensor, Timestep = timestep };
+        if (seed is not null) request.Sampler = new SamplerSettings { Seed = seed };
+        return request;
     }
 
     // A real observation: the task's initial state, repeated To times (as at the start of an episode).
     private static double[][] Window(TrainedPolicy policy)
     {
-        var env = SimTasks.Create(policy.Config.Task);
+        var env = SimTasks.Create(policy.Config.Task, policy.Config.Observation);
         var obs = env.Reset(0);
         if (obs.Length != policy.Config.Policy.ObsDim) obs = new double[policy.Config.Policy.ObsDim];
         return Enumerable.Range(0, policy.Config.Policy.ObsSteps).Select(_ => obs.ToArray()).ToArray();
     }
+
+    private static string Name(Policy.PolicyEngine engine) => engine.ToString().ToLowerInvariant();
 
     private static string LoadAverage()
     {
@@ -201,20 +218,27 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         sb.AppendLine(inv, $"- Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, libtorch CPU with {threads} intra-op threads per planning thread. Load average at the end of the run: {LoadAverage()} (other jobs share the cores, so treat differences below ~20 % as noise).");
         sb.AppendLine(inv, $"- Policy: {source}; task {c.Task}, U-Net widths [{string.Join(", ", c.Policy.Unet.DownDims)}] ({policy.Network.ParameterCount:N0} parameters), To = {c.Policy.ObsSteps}, Tp = {c.Policy.Horizon}, Ta = {c.Policy.ActionSteps}, Do = {c.Policy.ObsDim}, Da = {c.Policy.ActionDim}; {c.Sampler} with {c.InferenceSteps} denoising steps. Latency does not depend on how well the weights are trained.");
         sb.AppendLine("- Server: `PlanningServerHost` in the same process on an ephemeral loopback port, h2c, telemetry off; one gRPC channel (HTTP/2 connection) per client. Client and server share the CPU.");
-        sb.AppendLine(inv, $"- Requests carry no seed (the realistic case, and the only one that may share a batch). Batching on = max batch {config.MaxBatch}, max wait {config.MaxWaitMs} ms; off = max batch 1.");
+        sb.AppendLine(inv, $"- Client rows send no seed (the server uses the session's seed); seeded rows carry a seed per request like the demo's sync robots. Every request draws its noise from its own seed, so seeded and unseeded requests share batches alike and batching never changes a reply. Batching on = max batch {config.MaxBatch}, max wait {config.MaxWaitMs} ms; off = max batch 1.");
         sb.AppendLine();
         sb.AppendLine(inv, $"## Latency, one sequential client ({config.LatencySamples} plans after 20 warm-up)");
         sb.AppendLine();
-        sb.AppendLine("| path | p50 ms | p99 ms | mean ms |");
-        sb.AppendLine("|---|---:|---:|---:|");
-        foreach (var r in latency) sb.AppendLine(inv, $"| {r.Path} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MeanMs:F2} |");
+        sb.AppendLine("| engine | path | p50 ms | p99 ms | mean ms |");
+        sb.AppendLine("|---|---|---:|---:|---:|");
+        foreach (var r in latency) sb.AppendLine(inv, $"| {Name(r.Engine)} | {r.Path} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MeanMs:F2} |");
         sb.AppendLine();
         sb.AppendLine(inv, $"## Throughput ({config.ThroughputSeconds} s per cell, closed loop: each client sends its next plan when the previous reply arrives)");
         sb.AppendLine();
-        sb.AppendLine("| batching | clients | plans/s | p50 ms | p99 ms | mean batch |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| engine | batching | clients | plans/s | p50 ms | p99 ms | mean batch |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|");
         foreach (var r in throughput)
-            sb.AppendLine(inv, $"| {(r.Batching ? "on" : "off")} | {r.Clients} | {r.PlansPerSecond:F1} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MeanBatch:F2} |");
+            sb.AppendLine(inv, $"| {Name(r.Engine)} | {(r.Batching ? "on" : "off")} | {r.Clients}{(r.Seeded ? " seeded robots" : "")} | {r.PlansPerSecond:F1} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MeanBatch:F2} |");
+        sb.AppendLine();
+        foreach (var r in throughput.Where(r => r.Seeded))
+        {
+            // The in-process row of the same engine: the first latency row measured with it.
+            if (latency.FirstOrDefault(l => l.Engine == r.Engine) is not { } inProcess) continue;
+            sb.AppendLine(inv, $"Seeded robots, {Name(r.Engine)} engine, batching {(r.Batching ? "on" : "off")}: round trip p50 {r.P50Ms:F1} ms = {r.P50Ms / inProcess.P50Ms:F2} x one in-process plan ({inProcess.P50Ms:F1} ms), measured in this run.");
+        }
         sb.AppendLine();
         sb.AppendLine("## Reading it");
         sb.AppendLine();

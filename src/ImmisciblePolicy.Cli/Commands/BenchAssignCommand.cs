@@ -25,9 +25,11 @@ internal static class BenchAssignCommand
         var bench = new Command("bench", "Micro-benchmarks; each writes a Markdown report.");
         bench.Subcommands.Add(CreateAssign());
         bench.Subcommands.Add(BenchPolicyCommand.Create());
+        bench.Subcommands.Add(BenchVisionCommand.Create());
         bench.Subcommands.Add(BenchServeCommand.Create());
         bench.Subcommands.Add(BenchNativeCommand.CreateCost());
         bench.Subcommands.Add(BenchNativeCommand.CreateStress());
+        bench.Subcommands.Add(BenchPhysicsCommand.Create());
         return bench;
     }
 

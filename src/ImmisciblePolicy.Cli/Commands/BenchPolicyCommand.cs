@@ -7,6 +7,7 @@ using ImmisciblePolicy.Core.Noise;
 using ImmisciblePolicy.Core.Schedulers;
 using ImmisciblePolicy.Core.Torch;
 using ImmisciblePolicy.Core.Training;
+using ImmisciblePolicy.Onnx;
 using ImmisciblePolicy.Policy;
 using ImmisciblePolicy.Policy.Data;
 using ImmisciblePolicy.Policy.Networks;
@@ -18,7 +19,8 @@ namespace ImmisciblePolicy.Cli.Commands;
 
 /// <summary>
 /// <c>immiscible bench policy</c>: training-step time of the Diffusion Policy U-Net (optionally against the same
-/// network in PyTorch on this machine) and planning latency for one observation window.
+/// network in PyTorch on this machine), and denoiser-forward and planning latency with both planning engines
+/// (TorchSharp and ONNX Runtime, same weights, same thread count) at batch 1 and 32.
 /// </summary>
 internal static class BenchPolicyCommand
 {
@@ -49,10 +51,11 @@ internal static class BenchPolicyCommand
             md.AppendLine("# Diffusion Policy speed on CPU");
             md.AppendLine();
             md.AppendLine(Inv, $"Command: `immiscible bench policy --widths {parse.GetValue(widths)} --step-embed {unet.DiffusionStepEmbedDim} --batch-size {b} --threads {n}{(parse.GetValue(torchPeer) ? " --compare-torch" : "")}`");
-            md.AppendLine(Inv, $"Machine: {Environment.ProcessorCount} logical cores, libtorch intra-op threads {n}; obs 2 x 20, action 2, Tp = 16.");
+            md.AppendLine(Inv, $"Machine: {Environment.ProcessorCount} logical cores, libtorch intra-op threads {n}, ONNX Runtime intra-op threads {n}; obs 2 x 20, action 2, Tp = 16.");
+            md.AppendLine(Inv, $"Load average (1/5/15 min) at start: {LoadAverage()}");
             md.AppendLine();
-            md.AppendLine("| measurement | ImmisciblePolicy (TorchSharp) | PyTorch peer |");
-            md.AppendLine("|---|---|---|");
+            md.AppendLine("| measurement | TorchSharp | ONNX Runtime | ONNX / Torch | PyTorch peer |");
+            md.AppendLine("|---|---|---|---|---|");
 
             var (trainVanilla, trainKnn, parameters) = TimeTraining(cfg, b, parse.GetValue(steps));
             string? peer = null;
@@ -67,14 +70,19 @@ internal static class BenchPolicyCommand
                     peerForward = doc.RootElement.GetProperty("forward_ms").GetDouble();
                 }
             }
-            var (forward, ddim, ddimP99, ddpm) = TimePlanning(cfg, parse.GetValue(plans));
+            var planning = TimePlanning(cfg, parse.GetValue(plans), n);
             string P(double? v) => v is double d ? d.ToString("F2", Inv) + " ms" : "n/a";
-            md.AppendLine(Inv, $"| parameters | {parameters:N0} | |");
-            md.AppendLine(Inv, $"| training step, batch {b}, vanilla noise (median) | {trainVanilla:F2} ms | {P(peerTrain)} |");
-            md.AppendLine(Inv, $"| training step, batch {b}, KNN k=2 noise (median) | {trainKnn:F2} ms | |");
-            md.AppendLine(Inv, $"| one denoiser forward, 1 window (median) | {forward:F2} ms | {P(peerForward)} |");
-            md.AppendLine(Inv, $"| plan, DDIM 10 steps, 1 window: p50 / p99 | {ddim:F2} / {ddimP99:F2} ms | |");
-            md.AppendLine(Inv, $"| plan, DDPM 100 steps, 1 window: p50 | {ddpm:F2} ms | |");
+            string Ratio(double torchMs, double onnxMs) => (onnxMs / torchMs).ToString("F2", Inv) + "x";
+            md.AppendLine(Inv, $"| parameters | {parameters:N0} | same weights | | |");
+            md.AppendLine(Inv, $"| training step, batch {b}, vanilla noise (median) | {trainVanilla:F2} ms | (trains in TorchSharp only) | | {P(peerTrain)} |");
+            md.AppendLine(Inv, $"| training step, batch {b}, KNN k=2 noise (median) | {trainKnn:F2} ms | | | |");
+            foreach (var row in planning)
+            {
+                string peerCell = row.Label == "one denoiser forward, batch 1 (median)" ? P(peerForward) : "";
+                md.AppendLine(Inv, $"| {row.Label} | {row.Torch} | {row.Onnx} | {Ratio(row.TorchP50, row.OnnxP50)} | {peerCell} |");
+            }
+            md.AppendLine();
+            md.AppendLine(Inv, $"Load average (1/5/15 min) at end: {LoadAverage()}");
             if (peer is not null) { md.AppendLine(); md.AppendLine(Inv, $"PyTorch peer output: `{peer}`"); }
             var text = md.ToString();
             Console.WriteLine(text);
@@ -118,32 +126,111 @@ internal static class BenchPolicyCommand
         return (vanilla, knn, p);
     }
 
-    private static (double Forward, double DdimP50, double DdimP99, double DdpmP50) TimePlanning(DiffusionPolicyConfig cfg, int plans)
+    /// <summary>One row of the engine table: the p50 of each engine and the cells as printed.</summary>
+    private sealed record EngineRow(string Label, double TorchP50, double OnnxP50, string Torch, string Onnx);
+
+    /// <summary>
+    /// Times both engines on the same randomly initialised network (latency does not depend on the weights):
+    /// denoiser forwards and whole plans at batch 1 and 32, the two engines alternating call by call so both see
+    /// the same machine load.
+    /// </summary>
+    private static List<EngineRow> TimePlanning(DiffusionPolicyConfig cfg, int plans, int threads)
     {
         torch.manual_seed(0);
         var config = new PolicyRunConfig { Policy = cfg };
         var obsNorm = MinMaxNormalizer.Fit(Enumerable.Range(0, 40).Select(i => (float)i).ToArray(), cfg.ObsDim);
         var actNorm = MinMaxNormalizer.Fit([0f, 0f, 512f, 512f], cfg.ActionDim);
-        using var ddim = new TrainedPolicy(config, PolicyNetworks.ConditionalUnet1D(cfg.Unet), obsNorm, actNorm, 0);
-        using var ddpm = new TrainedPolicy(config with { Sampler = SamplerKind.Ddpm, InferenceSteps = 100 },
-            PolicyNetworks.ConditionalUnet1D(cfg.Unet), obsNorm, actNorm, 0);
-        var window = new[] { Enumerable.Range(0, cfg.ObsDim).Select(i => (double)i).ToArray(), Enumerable.Range(0, cfg.ObsDim).Select(i => i + 0.5).ToArray() };
-        List<double> Time(TrainedPolicy p, int count, int? stepsOverride)
+        var network = PolicyNetworks.ConditionalUnet1D(cfg.Unet);
+        var onnx = OnnxDenoiser.FromNetwork(network, new OnnxEngineOptions { IntraOpThreads = threads });
+        using var torchDdim = new TrainedPolicy(config, network, obsNorm, actNorm, 0);
+        using var onnxDdim = new TrainedPolicy(config, onnx, obsNorm, actNorm, 0);
+        var ddpmConfig = config with { Sampler = SamplerKind.Ddpm, InferenceSteps = 100 };
+        var torchDdpm = new TrainedPolicy(ddpmConfig, network, obsNorm, actNorm, 0);   // shares (does not own) the denoiser
+        var onnxDdpm = new TrainedPolicy(ddpmConfig, onnx, obsNorm, actNorm, 0);
+        var rows = new List<EngineRow>();
+
+        // Denoiser forward: the network alone, as the sampling loop calls it.
+        foreach (int batch in new[] { 1, 32 })
         {
-            var list = new List<double>();
-            for (int i = 0; i < count + 10; i++)
+            using var scope = NewDisposeScope();
+            using var inference = inference_mode();
+            var g = new Generator(1);
+            var sample = randn([batch, cfg.Horizon, cfg.ActionDim], generator: g);
+            var cond = randn([batch, cfg.ObsSteps * cfg.ObsDim], generator: g);
+            var t = tensor(50L);
+            int count = batch == 1 ? plans * 2 : plans / 2;
+            var (tt, oo) = Alternate(count, () => Forward(network), () => Forward(onnx));
+            rows.Add(Row($"one denoiser forward, batch {batch} (median)", tt, oo, p99: false));
+
+            void Forward(Policy.Networks.IDenoiser d)
             {
-                var w = Stopwatch.StartNew();
-                p.PlanChunks([window], i, stepsOverride);
-                if (i >= 10) list.Add(w.Elapsed.TotalMilliseconds);
+                using var s = NewDisposeScope();
+                d.forward(sample, t, cond);
             }
-            list.Sort();
-            return list;
         }
-        var one = Time(ddim, plans, 1);
-        var d = Time(ddim, plans, 10);
-        var dd = Time(ddpm, Math.Max(10, plans / 10), 100);
-        return (one[one.Count / 2], d[d.Count / 2], d[(int)(d.Count * 0.99)], dd[dd.Count / 2]);
+
+        // Whole plans: normalisation, initial noise, 10 DDIM steps (100 DDPM steps), unnormalisation.
+        var window = new[] { Enumerable.Range(0, cfg.ObsDim).Select(i => (double)i).ToArray(), Enumerable.Range(0, cfg.ObsDim).Select(i => i + 0.5).ToArray() };
+        foreach (int batch in new[] { 1, 32 })
+        {
+            var windows = Enumerable.Repeat(window, batch).ToArray();
+            int count = batch == 1 ? plans : Math.Max(10, plans / 8);
+            int seed = 0;
+            var (tt, oo) = Alternate(count, () => torchDdim.PlanChunks(windows, seed++, 10), () => onnxDdim.PlanChunks(windows, seed++, 10));
+            rows.Add(Row($"plan, DDIM 10 steps, batch {batch}: p50 / p99", tt, oo, p99: true));
+        }
+        {
+            int seed = 0;
+            var (tt, oo) = Alternate(Math.Max(10, plans / 10), () => torchDdpm.PlanChunks([window], seed++, 100), () => onnxDdpm.PlanChunks([window], seed++, 100));
+            rows.Add(Row("plan, DDPM 100 steps, batch 1: p50", tt, oo, p99: false));
+        }
+        return rows;
+    }
+
+    /// <summary>Calls a and b alternately, 10 warm-up rounds then <paramref name="count"/> timed rounds; sorted times in ms.</summary>
+    private static (List<double> A, List<double> B) Alternate(int count, Action a, Action b)
+    {
+        var ta = new List<double>();
+        var tb = new List<double>();
+        for (int i = 0; i < count + 10; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            a();
+            double msA = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            start = Stopwatch.GetTimestamp();
+            b();
+            double msB = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (i < 10) continue;
+            ta.Add(msA);
+            tb.Add(msB);
+        }
+        ta.Sort();
+        tb.Sort();
+        return (ta, tb);
+    }
+
+    private static EngineRow Row(string label, List<double> torchMs, List<double> onnxMs, bool p99)
+    {
+        static double P(List<double> s, double q) => s[Math.Min(s.Count - 1, (int)(s.Count * q))];
+        string Cell(List<double> s) => p99 ? $"{P(s, 0.5).ToString("F2", Inv)} / {P(s, 0.99).ToString("F2", Inv)} ms" : $"{P(s, 0.5).ToString("F2", Inv)} ms";
+        return new EngineRow(label, P(torchMs, 0.5), P(onnxMs, 0.5), Cell(torchMs), Cell(onnxMs));
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/loadavg").Split(' ');
+            return $"{parts[0]} / {parts[1]} / {parts[2]}";
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "n/a";
+        }
     }
 
     private static string? RunTorchPeer(string widths, int embed, int batch, int threads)

@@ -19,9 +19,14 @@ internal static class BenchServeCommand
         var seconds = new Option<double>("--seconds") { Description = "duration of each throughput cell", DefaultValueFactory = _ => 5.0 };
         var samples = new Option<int>("--samples") { Description = "plans per latency row", DefaultValueFactory = _ => 200 };
         var threads = CommonOptions.Threads();
-        var serve = new Command("serve", "Latency (in-process vs gRPC) and throughput at 1/8/32 clients with and without batching.")
+        var engines = new Option<string>("--engines")
         {
-            checkpoint, output, seconds, samples, threads,
+            Description = "comma-separated planning engines to measure one after the other in this run: torch, onnx",
+            DefaultValueFactory = _ => "torch,onnx",
+        };
+        var serve = new Command("serve", "Latency (in-process vs gRPC) and throughput at 1/8/32 clients with and without batching, per engine.")
+        {
+            checkpoint, output, seconds, samples, threads, engines,
         };
         serve.SetAction(async (parse, ct) =>
         {
@@ -47,10 +52,20 @@ internal static class BenchServeCommand
                     PolicyTraining.Train(config, demo.Dataset, dir, cancellationToken: ct).Dispose();
                     source = "default Push-T configuration (1 training step)";
                 }
-                using var policy = PolicyCheckpoint.Load(dir);
+                var chosen = ParseEngines(parse.GetValue(engines)!);
                 var cfg = new ServeBenchmarkConfig(parse.GetValue(samples), parse.GetValue(seconds), TorchThreads: n);
-                var bench = new ServeBenchmark(policies, "bench", cfg, m => Console.WriteLine($"[{DateTime.UtcNow - started:mm\\:ss}] {m}"));
-                var (latency, throughput) = await bench.RunAsync(policy, ct);
+                var latency = new List<LatencyRow>();
+                var throughput = new List<ThroughputRow>();
+                foreach (var engine in chosen)
+                {
+                    using var engined = PolicyCheckpoint.Load(dir, engine, CommonOptions.OnnxOptions(n, Onnx.OnnxDevice.Cpu));
+                    var bench = new ServeBenchmark(policies, "bench", cfg with { Engine = engine },
+                        m => Console.WriteLine($"[{DateTime.UtcNow - started:mm\\:ss}] {engine}: {m}"));
+                    var (l, t) = await bench.RunAsync(engined, ct);
+                    latency.AddRange(l);
+                    throughput.AddRange(t);
+                }
+                using var policy = PolicyCheckpoint.Load(dir);
                 var markdown = ServeBenchmark.Markdown(policy, source, cfg, latency, throughput, n, DateTime.UtcNow - started);
                 var outPath = parse.GetValue(output)!;
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
@@ -65,5 +80,18 @@ internal static class BenchServeCommand
             return 0;
         });
         return serve;
+    }
+
+    private static List<Policy.PolicyEngine> ParseEngines(string text)
+    {
+        var list = new List<Policy.PolicyEngine>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Enum.TryParse<Policy.PolicyEngine>(part, ignoreCase: true, out var engine))
+                throw new ArgumentException($"--engines: unknown engine '{part}'; expected torch and/or onnx, e.g. --engines torch,onnx");
+            if (!list.Contains(engine)) list.Add(engine);
+        }
+        if (list.Count == 0) throw new ArgumentException("--engines: give at least one engine (torch, onnx)");
+        return list;
     }
 }

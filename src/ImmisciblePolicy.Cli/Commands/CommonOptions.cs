@@ -1,5 +1,7 @@
 using System.CommandLine;
 using ImmisciblePolicy.Core.Noise;
+using ImmisciblePolicy.Onnx;
+using ImmisciblePolicy.Policy;
 
 namespace ImmisciblePolicy.Cli.Commands;
 
@@ -11,15 +13,34 @@ internal static class CommonOptions
         Description = "libtorch intra-op threads (default: IMMISCIBLE_THREADS or all cores)",
     };
 
+    public static Option<PolicyEngine> Engine() => new("--engine")
+    {
+        Description = "planning engine of the denoiser: Torch (TorchSharp) or Onnx (ONNX Runtime, docs/onnx.md)",
+        DefaultValueFactory = _ => PolicyEngine.Torch,
+    };
+
+    public static Option<OnnxDevice> Device() => new("--device")
+    {
+        Description = "device of the ONNX engine: Cpu, or Cuda (needs Microsoft.ML.OnnxRuntime.Gpu.Linux, docs/onnx.md; untested here)",
+        DefaultValueFactory = _ => OnnxDevice.Cpu,
+    };
+
+    /// <summary>ONNX Runtime settings from the command line: as many intra-op threads as libtorch gets.</summary>
+    public static OnnxEngineOptions OnnxOptions(int threads, OnnxDevice device) =>
+        new() { IntraOpThreads = Math.Max(1, threads), Device = device };
+
     public static Option<string> Task() => new("--task")
     {
         Description = "task: pusht or bimodal",
         DefaultValueFactory = _ => "pusht",
     };
 
+    /// <summary>A Push-T observation layout name (state, env-state, keypoints); null when not given.</summary>
+    public static Option<string?> Observation(string description) => new("--obs") { Description = description };
+
     public static Option<NoiseAssignmentMethod> Method() => new("--method")
     {
-        Description = "noise pairing: Vanilla, LinearAssignment or Knn",
+        Description = "noise pairing: Vanilla, LinearAssignment, Knn or ObservationAwareAssignment (policies only)",
         DefaultValueFactory = _ => NoiseAssignmentMethod.Knn,
     };
 
@@ -27,6 +48,12 @@ internal static class CommonOptions
     {
         Description = "KNN candidates per sample (2 for policies, as published)",
         DefaultValueFactory = _ => 2,
+    };
+
+    public static Option<double> ConditionWeight() => new("--cond-weight")
+    {
+        Description = "ObservationAwareAssignment: weight lambda of the observation distance in the assignment cost (0 = plain assignment)",
+        DefaultValueFactory = _ => new NoiseAssignmentConfig().ConditionWeight,
     };
 
     public static Option<double> DataScale() => new("--data-scale")

@@ -9,12 +9,13 @@ using ImmisciblePolicy.Robotics;
 namespace ImmisciblePolicy.Cli.Commands;
 
 /// <summary>
-/// <c>immiscible demo</c>: the main job on embedded defaults. Records expert demonstrations, trains a small
+/// <c>immiscible demo</c>: the main job on embedded defaults. Records expert demonstrations (for Push-T bimodal ones:
+/// the expert turns the T clockwise or counter-clockwise, 50/50, labelled per episode), trains a small
 /// Diffusion Policy with KNN noise selection, scores it in closed loop against a random baseline, then serves
 /// the checkpoint from an in-process gRPC server on a free loopback port and drives simulated robots through
 /// it with telemetry flowing into a recorder (a LeRobot dataset of the robots' episodes), and writes a report
-/// with curves, rollout GIFs and the served scores with latencies. Sized for minutes on 2 CPU cores; every
-/// size is a flag.
+/// with curves, rollout GIFs, the mode shares of demonstrations and rollouts, and the served scores with latencies.
+/// Sized for minutes on 2 CPU cores; every size is a flag.
 /// </summary>
 internal static class DemoCommand
 {
@@ -65,7 +66,7 @@ internal static class DemoCommand
             using var policy = PolicyWorkflow.Train(config, demo.Dataset, ckpt, evalEvery: 0, evalEpisodes: 0, resume: true, ct);
 
             var evalDir = Path.Combine(root, "eval");
-            var evalConfig = new EvaluationConfig(nEval, GifEpisodes: 3, GifDirectory: evalDir);
+            var evalConfig = new EvaluationConfig(nEval, GifEpisodes: 3, GifDirectory: evalDir).For(policy.Config);
             var trained = PolicyWorkflow.Evaluate(policy, kind, evalConfig, evalDir, $"diffusion policy ({config.Noise.Method})", ct);
             var random = PolicyWorkflow.Evaluate(new RandomPlanner(config.Policy.ActionSteps), kind, evalConfig with { GifEpisodes = 0 },
                 Path.Combine(evalDir, "random"), "random baseline", ct);
@@ -78,6 +79,9 @@ internal static class DemoCommand
             report.AppendLine(CultureInfo.InvariantCulture, $"# ImmisciblePolicy demo ({kind})");
             report.AppendLine();
             report.AppendLine(CultureInfo.InvariantCulture, $"- demonstrations: {demo.Dataset.Episodes.Count} expert episodes, {demo.Dataset.TotalFrames} frames, expert success {demo.SuccessRate:P1} ({demo.SecondsPerEpisode:F2} s/episode)");
+            if (demo.Modes.Count > 0)
+                report.AppendLine("- demonstration modes: " + string.Join(", ", demo.Modes.Select(m => string.Create(CultureInfo.InvariantCulture,
+                    $"{m.Mode} {m.Episodes} episodes ({m.Episodes / (double)demo.Dataset.Episodes.Count:P0}, expert success {m.SuccessRate:P0}, classifier agrees {m.ClassifierAgreement:P0})"))));
             report.AppendLine(CultureInfo.InvariantCulture, $"- training: {nSteps} steps, batch {config.Trainer.BatchSize}, noise {config.Noise.Method} (k = {config.Noise.K}), U-Net [{string.Join(", ", config.Policy.Unet.DownDims)}]");
             report.AppendLine(CultureInfo.InvariantCulture, $"- sampler: {config.Sampler} with {config.InferenceSteps} steps");
             report.AppendLine(CultureInfo.InvariantCulture, $"- wall clock: {CommonOptions.Clock(DateTime.UtcNow - started)}");

@@ -21,19 +21,23 @@ internal static class EvalCommand
             Description = "plan each episode on its own with per-episode seeds (slower; reproduces `sim run` sync robots exactly)",
         };
         var threads = CommonOptions.Threads();
-        var cmd = new Command("eval", "Score a policy checkpoint in closed loop.") { checkpoint, episodes, firstSeed, gifs, output, steps, random, episodewise, threads };
+        var engine = CommonOptions.Engine();
+        var device = CommonOptions.Device();
+        var cmd = new Command("eval", "Score a policy checkpoint in closed loop.") { checkpoint, episodes, firstSeed, gifs, output, steps, random, episodewise, threads, engine, device };
         cmd.SetAction((parse, ct) =>
         {
-            TorchRuntime.Configure(parse.GetValue(threads));
+            int torchThreads = TorchRuntime.Configure(parse.GetValue(threads));
             var dir = parse.GetValue(checkpoint)!;
             var outDir = parse.GetValue(output) ?? Path.Combine(dir, "eval");
-            using var policy = PolicyCheckpoint.Load(dir);
+            using var policy = PolicyCheckpoint.Load(dir, parse.GetValue(engine), CommonOptions.OnnxOptions(torchThreads, parse.GetValue(device)));
             IActionChunkPlanner planner = parse.GetValue(steps) is int n ? new StepOverride(policy, n) : policy;
-            var config = new EvaluationConfig(parse.GetValue(episodes), parse.GetValue(firstSeed), GifEpisodes: parse.GetValue(gifs), GifDirectory: outDir);
+            // The checkpoint says which Push-T observation layout it was trained on and what mode mix its demonstrations had.
+            var config = new EvaluationConfig(parse.GetValue(episodes), parse.GetValue(firstSeed), GifEpisodes: parse.GetValue(gifs), GifDirectory: outDir)
+                .For(policy.Config);
             if (parse.GetValue(episodewise))
             {
                 var result = Robots.EpisodewiseEvaluation.Evaluate(planner, policy.Config.Task, config.Episodes, config.FirstSeed,
-                    CommonOptions.Counter("episodes"), ct);
+                    CommonOptions.Counter("episodes"), ct, config);
                 var md = PolicyWorkflow.Markdown(result, $"{dir} (step {policy.Step}, episodewise)");
                 Console.WriteLine(md);
                 Directory.CreateDirectory(outDir);

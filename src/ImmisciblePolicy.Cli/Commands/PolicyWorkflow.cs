@@ -30,9 +30,9 @@ internal static class PolicyWorkflow
             {
                 if (evalEvery <= 0 || (step % evalEvery != 0 && step != config.Trainer.Steps) || evalEpisodes <= 0) return;
                 using var snapshot = PolicyCheckpoint.Load(dir);
-                var r = PolicyEvaluator.Evaluate(snapshot, config.Task, new EvaluationConfig(evalEpisodes), cancellationToken: ct);
+                var r = PolicyEvaluator.Evaluate(snapshot, config.Task, new EvaluationConfig(evalEpisodes).For(snapshot.Config), cancellationToken: ct);
                 scores.Add((step, r.Score));
-                Console.WriteLine($"  eval @ {step}: score {r.Score:F3}, success {r.SuccessRate:P0} over {evalEpisodes} episodes");
+                Console.WriteLine($"  eval @ {step}: score {r.Score:F3}, success {r.SuccessRate:P0} over {evalEpisodes} episodes; modes {ModesLine(r)}");
             }, resume, ct, log: message => Console.WriteLine("  " + message));
         Console.WriteLine($"Training finished in {CommonOptions.Clock(DateTime.UtcNow - started)}.");
         WriteCurves(checkpointDir, checkpointDir, scores);
@@ -65,38 +65,18 @@ internal static class PolicyWorkflow
         var md = Markdown(result, label);
         Console.WriteLine(md);
         AtomicWrite(Path.Combine(outDir, "eval.md"), md);
-        AtomicWrite(Path.Combine(outDir, "eval.json"), JsonSerializer.Serialize(new
-        {
-            label,
-            task = task.ToString(),
-            episodes = result.Episodes.Count,
-            score = result.Score,
-            successRate = result.SuccessRate,
-            averageMaxScore = result.AverageMaxScore,
-            modeFrequencies = task == SimTaskKind.Bimodal ? result.ModeFrequencies.ToDictionary(k => k.Key.ToString(), k => k.Value) : null,
-            modeTotalVariation = task == SimTaskKind.Bimodal ? result.ModeTotalVariation : (double?)null,
-            planMsP50 = result.PlanMillisecondsP50,
-            planMsP95 = result.PlanMillisecondsP95,
-            perEpisode = result.Episodes,
-        }, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicWrite(Path.Combine(outDir, "eval.json"), EvaluationReport.Json(result, label));
         return result;
     }
 
-    /// <summary>The metrics table as Markdown.</summary>
-    public static string Markdown(EvaluationResult r, string label)
-    {
-        var sb = new StringBuilder();
-        sb.AppendLine(Inv, $"| policy | episodes | score (DP: mean max reward) | success rate (LeRobot) | avg max {(r.Task == SimTaskKind.PushT ? "coverage" : "progress")} | plan ms/episode p50 |");
-        sb.AppendLine("|---|---|---|---|---|---|");
-        sb.AppendLine(Inv, $"| {label} | {r.Episodes.Count} | {r.Score:F3} | {r.SuccessRate:P1} | {r.AverageMaxScore:F3} | {r.PlanMillisecondsP50:F1} |");
-        if (r.Task == SimTaskKind.Bimodal)
-        {
-            var f = r.ModeFrequencies;
-            sb.AppendLine();
-            sb.AppendLine(Inv, $"Modes: {string.Join(", ", f.Select(kv => $"{kv.Key} {kv.Value:P1}"))}; total-variation distance to uniform {r.ModeTotalVariation:F3}");
-        }
-        return sb.ToString();
-    }
+    /// <summary>The metrics table as Markdown (<see cref="EvaluationReport.Markdown"/>).</summary>
+    public static string Markdown(EvaluationResult r, string label) => EvaluationReport.Markdown(r, label);
+
+    /// <summary>The mode metrics for eval.json / sim.json (<see cref="EvaluationReport.ModesJson"/>).</summary>
+    public static object ModesJson(EvaluationResult r) => EvaluationReport.ModesJson(r);
+
+    /// <summary>One line of mode shares and distances (<see cref="EvaluationReport.ModesLine"/>).</summary>
+    public static string ModesLine(EvaluationResult r) => EvaluationReport.ModesLine(r);
 
     public static void AtomicWrite(string path, string text)
     {

@@ -23,14 +23,30 @@ internal static class ServeCommand
         var adminKey = new Option<string?>("--admin-key") { Description = "enable LoadPolicy/UnloadPolicy with this x-admin-key (default: IMMISCIBLE_ADMIN_KEY)" };
         var cert = new Option<string?>("--cert") { Description = "PKCS#12 certificate for https --urls" };
         var certPassword = new Option<string?>("--cert-password") { Description = "password of --cert" };
+        var maxMessage = new Option<double>("--max-message-mb")
+        {
+            Description = "largest gRPC message received or sent, in MiB (default 16: two 640x480 RGB cameras x 2 steps fit)",
+            DefaultValueFactory = _ => PlanningServerOptions.DefaultMaxMessageBytes / (1024.0 * 1024.0),
+        };
+        var policyRoots = new Option<string[]>("--allow-policy-root")
+        {
+            Description = "another directory LoadPolicy may read checkpoints from (repeatable; default: only --policies)",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var threads = CommonOptions.Threads();
+        var engine = CommonOptions.Engine();
+        var device = CommonOptions.Device();
         var cmd = new Command("serve", "Serve policy checkpoints to robots over gRPC, with telemetry over ZeroMQ.")
         {
-            policies, urls, telemetry, telemetryIn, maxBatch, maxWait, queue, apiKey, adminKey, cert, certPassword, threads,
+            policies, urls, telemetry, telemetryIn, maxBatch, maxWait, queue, apiKey, adminKey, cert, certPassword, maxMessage, policyRoots, threads,
+            engine, device,
         };
         cmd.SetAction(async (parse, ct) =>
         {
             var endpoint = parse.GetValue(telemetry)!;
+            double megabytes = parse.GetValue(maxMessage);
+            if (!(megabytes >= 0.001 && megabytes <= 2047))
+                return Fail(parse, $"--max-message-mb must be between 0.001 and 2047; got {megabytes}");
             var options = new PlanningServerOptions
             {
                 PoliciesDirectory = parse.GetValue(policies)!,
@@ -45,9 +61,28 @@ internal static class ServeCommand
                 CertificatePath = parse.GetValue(cert),
                 CertificatePassword = parse.GetValue(certPassword),
                 TorchThreads = parse.GetValue(threads),
+                MaxMessageBytes = (int)Math.Round(megabytes * 1024 * 1024),
+                ExtraPolicyRoots = parse.GetValue(policyRoots) ?? [],
+                Engine = parse.GetValue(engine),
+                Onnx = CommonOptions.OnnxOptions(parse.GetValue(threads) ?? 1, parse.GetValue(device)),
             };
-            await using var server = await PlanningServerHost.StartAsync(options, cancellationToken: ct);
-            Console.WriteLine($"Serving {server.Registry.All.Count} policies on {server.Address} (gRPC, HTTP/2)");
+            RunningPlanningServer server;
+            try
+            {
+                server = await PlanningServerHost.StartAsync(options, cancellationToken: ct);
+            }
+            catch (ArgumentException e)
+            {
+                // Bad configuration (missing --cert, wrong --cert-password, ...): one line, no stack trace.
+                return Fail(parse, e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
+            }
+            catch (IOException e)
+            {
+                // Typically the address is in use.
+                return Fail(parse, $"could not listen on {options.Url}: {e.Message}");
+            }
+            await using var running = server;
+            Console.WriteLine($"Serving {server.Registry.All.Count} policies on {server.Address} (gRPC, HTTP/2; {options.Engine} engine)");
             foreach (var p in server.Registry.All)
             {
                 var d = p.Description;
@@ -69,5 +104,15 @@ internal static class ServeCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>Exit code of a configuration error (the usage-error code of System.CommandLine and sysexits' EX_USAGE family).</summary>
+    public const int ConfigurationError = 2;
+
+    private static int Fail(ParseResult parse, string message)
+    {
+        var error = parse.InvocationConfiguration.Error;
+        error.WriteLine($"immiscible serve: error: {message}");
+        return ConfigurationError;
     }
 }

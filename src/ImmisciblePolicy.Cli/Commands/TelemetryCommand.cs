@@ -19,7 +19,8 @@ internal static class TelemetryCommand
         var seconds = new Option<double?>("--seconds") { Description = "stop after this many seconds" };
         var task = CommonOptions.Task();
         var bind = new Option<bool>("--bind") { Description = "bind the endpoint (robots publish straight to the recorder) instead of connecting" };
-        var record = new Command("record", "Record robot telemetry into a LeRobot v3 dataset.") { endpoint, output, episodes, seconds, task, bind };
+        var obs = CommonOptions.Observation("Push-T observation layout the robots run (names the dataset's features): keypoints (default), state or env-state");
+        var record = new Command("record", "Record robot telemetry into a LeRobot v3 dataset.") { endpoint, output, episodes, seconds, task, bind, obs };
         record.SetAction(async (parse, ct) =>
         {
             int? n = parse.GetValue(episodes);
@@ -31,7 +32,8 @@ internal static class TelemetryCommand
             var fps = SimTasks.Create(kind).ControlHz;
             using var recorder = new TelemetryRecorder(parse.GetValue(endpoint)!, parse.GetValue(bind), fps);
             Console.WriteLine($"Recording {kind} telemetry from {recorder.Endpoint} until {(n is null ? "" : $"{n} episodes")}{(n is not null && s is not null ? " or " : "")}{(s is null ? "" : $"{s} s")} ...");
-            var dir = await RecordAsync(recorder, kind, n, s is null ? null : TimeSpan.FromSeconds(s.Value), parse.GetValue(output)!, ct);
+            var layout = parse.GetValue(obs) is { } name ? SimTasks.ParseObservation(name) : SimTasks.DefaultObservation;
+            var dir = await RecordAsync(recorder, kind, n, s is null ? null : TimeSpan.FromSeconds(s.Value), parse.GetValue(output)!, ct, layout);
             return dir is null ? 1 : 0;
         });
         return new Command("telemetry", "Robot telemetry tools.") { record };
@@ -39,7 +41,7 @@ internal static class TelemetryCommand
 
     /// <summary>Waits for episodes or time, prints progress, writes the dataset; null when nothing complete was recorded.</summary>
     public static async Task<string?> RecordAsync(TelemetryRecorder recorder, SimTaskKind kind, int? episodes, TimeSpan? duration, string outDir,
-        CancellationToken ct)
+        CancellationToken ct, Sim.PushT.PushTObservation observation = SimTasks.DefaultObservation)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) limit.CancelAfter(d);
@@ -56,7 +58,7 @@ internal static class TelemetryCommand
             Console.WriteLine($"No complete episode recorded ({recorder.Received} messages, {recorder.Malformed} malformed, {recorder.Incomplete} with gaps).");
             return null;
         }
-        var dataset = recorder.ToDataset(kind, episodes);
+        var dataset = recorder.ToDataset(kind, episodes, observation: observation);
         await new LeRobotDatasetWriter(new LeRobotWriterOptions { Overwrite = true }).WriteAsync(dataset, outDir, CancellationToken.None);
         Console.WriteLine($"Wrote {dataset.Episodes.Count} episodes, {dataset.TotalFrames} frames to {outDir} (LeRobot v3; {recorder.Incomplete} episode(s) with gaps left out).");
         return outDir;

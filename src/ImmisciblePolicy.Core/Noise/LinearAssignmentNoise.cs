@@ -50,10 +50,22 @@ public sealed class LinearAssignmentNoise : INoiseAssigner
         int n = checked((int)x0.shape[0]);
         if (n == 1) return candidates.MoveToOuterDisposeScope();
 
-        var cost = Cost(_space.Samples(x0), _space.Noise(candidates, batchDims: 1)).cpu().contiguous(); // (B, B): row = sample, col = noise
-        int[] colForRow = Solve(cost, n);
-        var index = tensor(Array.ConvertAll(colForRow, c => (long)c), device: x0.device); // (B)
-        return candidates.index_select(0, index).MoveToOuterDisposeScope(); // (B, ...): noise[b] = candidates[colForRow[b]]
+        var cost = SampleNoiseCost(x0, candidates); // (B, B): row = sample, col = noise
+        return Permute(candidates, cost).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The (B, B) cost between samples (rows) and candidate noises (columns) in this assigner's cost space.</summary>
+    internal Tensor SampleNoiseCost(Tensor x0, Tensor candidates) =>
+        Cost(_space.Samples(x0), _space.Noise(candidates, batchDims: 1));
+
+    /// <summary>Solves the assignment on <paramref name="cost"/> (B, B) and returns the candidates in row order:
+    /// noise[b] = candidates[col(b)].</summary>
+    internal static Tensor Permute(Tensor candidates, Tensor cost)
+    {
+        int n = checked((int)candidates.shape[0]);
+        int[] colForRow = Solve(cost.to(ScalarType.Float32).cpu().contiguous(), n);
+        var index = tensor(Array.ConvertAll(colForRow, c => (long)c), device: candidates.device); // (B)
+        return candidates.index_select(0, index); // (B, ...)
     }
 
     /// <summary>Solves on the tensor's own float32 buffer: the solver reads the span in place, so the B x B matrix

@@ -17,6 +17,7 @@ public static class NoiseAssigners
             NoiseAssignmentMethod.Vanilla => new VanillaNoise(),
             NoiseAssignmentMethod.LinearAssignment => new LinearAssignmentNoise(config),
             NoiseAssignmentMethod.Knn => new KnnNoiseSelector(config),
+            NoiseAssignmentMethod.ObservationAwareAssignment => new ObservationAwareAssignmentNoise(config),
             _ => throw new ArgumentException($"Method {config.Method} is not supported", nameof(config)),
         };
         return config.WarmupSteps > 0 && config.Method != NoiseAssignmentMethod.Vanilla

@@ -17,4 +17,12 @@ public enum NoiseAssignmentMethod
     /// Li et al. 2025). No coupling across the batch; works at any batch size.
     /// </summary>
     Knn,
+
+    /// <summary>
+    /// Linear assignment whose cost also charges for moving a noise between samples with different conditions
+    /// (observations): sample b taking noise j costs d(x0_b, e_j) + lambda d(c_b, c_j), where noise j was drawn
+    /// for sample j. Tests whether batch-wide pairing hurts conditional models because noise then encodes the
+    /// target regardless of the condition (see <see cref="ObservationAwareAssignmentNoise"/>).
+    /// </summary>
+    ObservationAwareAssignment,
 }

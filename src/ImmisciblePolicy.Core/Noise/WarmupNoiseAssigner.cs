@@ -7,7 +7,7 @@ namespace ImmisciblePolicy.Core.Noise;
 /// Vanilla noise while step &lt; WarmupSteps, the inner assigner from then on. Immiscible Diffusion Policy trains
 /// the first epochs with independent noise so the denoiser first learns the whole data distribution.
 /// </summary>
-public sealed class WarmupNoiseAssigner : INoiseAssigner
+public sealed class WarmupNoiseAssigner : IConditionalNoiseAssigner
 {
     private readonly INoiseAssigner _inner;
 
@@ -33,6 +33,17 @@ public sealed class WarmupNoiseAssigner : INoiseAssigner
         if (step < 0)
             throw new ArgumentException($"step must be non-negative; received {step}", nameof(step));
         if (step >= WarmupSteps) return _inner.Assign(x0, generator, step);
+        NoiseArguments.CheckBatch(x0, nameof(x0));
+        return VanillaNoise.Draw(x0, generator);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Forwards the condition to a conditional inner assigner; vanilla during the warm-up.</remarks>
+    public Tensor Assign(Tensor x0, Tensor condition, Generator? generator, long step = 0)
+    {
+        if (step < 0)
+            throw new ArgumentException($"step must be non-negative; received {step}", nameof(step));
+        if (step >= WarmupSteps) return NoiseAssignment.Assign(_inner, x0, condition, generator, step);
         NoiseArguments.CheckBatch(x0, nameof(x0));
         return VanillaNoise.Draw(x0, generator);
     }

@@ -11,8 +11,9 @@ namespace ImmisciblePolicy.Core.Schedulers;
 /// </summary>
 /// <remarks>
 /// Immutable and stateless per call (no step index), so one instance may serve concurrent requests. Scalar
-/// coefficients are float32 in diffusers' order of operations. Not supported: dynamic thresholding,
-/// <c>use_clipped_model_output</c> and caller-supplied <c>variance_noise</c>; eta is limited to [0, 1].
+/// coefficients are float32 in diffusers' order of operations. Not supported: dynamic thresholding and
+/// <c>use_clipped_model_output</c>; eta is limited to [0, 1]. Caller-supplied <c>variance_noise</c> is
+/// <see cref="StepWithNoise(Tensor, long, Tensor, int, double, Tensor?)"/>.
 /// </remarks>
 public sealed class DdimScheduler : IDiffusionScheduler
 {
@@ -72,9 +73,32 @@ public sealed class DdimScheduler : IDiffusionScheduler
     public Tensor Step(Tensor modelOutput, long timestep, Tensor sample, int numInferenceSteps, double eta, Generator? generator)
     {
         DiffusionSchedule.ValidateSamplePair(sample, nameof(sample), modelOutput, nameof(modelOutput));
+        ValidateEta(eta, nameof(eta));
+        using var scope = NewDisposeScope();
+        var noise = eta > 0
+            ? randn(modelOutput.shape, dtype: modelOutput.dtype, device: modelOutput.device, generator: generator) // (B, ...)
+            : null;
+        return StepWithNoise(modelOutput, timestep, sample, numInferenceSteps, eta, noise).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>DDIM adds sigma_t z on every step when eta &gt; 0 and never when eta = 0 (this instance's <see cref="Eta"/>).</summary>
+    public bool NeedsVarianceNoise(long timestep, int numInferenceSteps) => Eta > 0;
+
+    /// <inheritdoc />
+    public Tensor StepWithNoise(Tensor modelOutput, long timestep, Tensor sample, int numInferenceSteps, Tensor? varianceNoise) =>
+        StepWithNoise(modelOutput, timestep, sample, numInferenceSteps, Eta, varianceNoise);
+
+    /// <summary>
+    /// One DDIM step with an explicit <paramref name="eta"/> and the variance noise z given (diffusers'
+    /// <c>variance_noise</c>): required with modelOutput's shape when eta &gt; 0, null when eta = 0.
+    /// </summary>
+    public Tensor StepWithNoise(Tensor modelOutput, long timestep, Tensor sample, int numInferenceSteps, double eta, Tensor? varianceNoise)
+    {
+        DiffusionSchedule.ValidateSamplePair(sample, nameof(sample), modelOutput, nameof(modelOutput));
         Schedule.ValidateTimestep(timestep, nameof(timestep));
         Schedule.ValidateNumInferenceSteps(numInferenceSteps, nameof(numInferenceSteps));
         ValidateEta(eta, nameof(eta));
+        DiffusionSchedule.ValidateVarianceNoise(varianceNoise, eta > 0, modelOutput, timestep);
         var config = Schedule.Config;
         using var scope = NewDisposeScope();
 
@@ -121,9 +145,9 @@ public sealed class DdimScheduler : IDiffusionScheduler
         using var sqrtAlphaProdPrev = MathF.Sqrt(alphaProdPrev).ToScalar();
         using var direction = MathF.Sqrt(1f - alphaProdPrev - std * std).ToScalar();
         var prevSample = x0.mul(sqrtAlphaProdPrev).add(eps.mul(direction), Scalars.One); // (B, ...)
-        if (eta > 0)
+        if (varianceNoise is not null)
         {
-            var noise = randn(modelOutput.shape, dtype: modelOutput.dtype, device: modelOutput.device, generator: generator); // (B, ...)
+            var noise = varianceNoise.to(modelOutput.dtype, modelOutput.device); // (B, ...)
             using var sigma = std.ToScalar();
             prevSample = prevSample.add(noise.mul(sigma), Scalars.One);
         }

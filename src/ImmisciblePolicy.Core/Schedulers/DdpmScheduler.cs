@@ -54,13 +54,33 @@ public sealed class DdpmScheduler : IDiffusionScheduler
     /// <summary>
     /// x_{t-1} ~ N(mu~_t(x_t, x0_hat), sigma_t^2 I) (DDPM eq. 7). Shapes: modelOutput, sample (B, ...). Noise is drawn
     /// from <paramref name="generator"/> with the shape and dtype of <paramref name="modelOutput"/> only when t &gt; 0,
-    /// exactly like diffusers, so the same seed gives diffusers' sample.
+    /// exactly like diffusers, so the same seed gives diffusers' sample; the arithmetic is <see cref="StepWithNoise"/>'s.
     /// </summary>
     public Tensor Step(Tensor modelOutput, long timestep, Tensor sample, int numInferenceSteps, Generator? generator)
     {
         DiffusionSchedule.ValidateSamplePair(sample, nameof(sample), modelOutput, nameof(modelOutput));
         Schedule.ValidateTimestep(timestep, nameof(timestep));
         Schedule.ValidateNumInferenceSteps(numInferenceSteps, nameof(numInferenceSteps));
+        using var scope = NewDisposeScope();
+        var noise = NeedsVarianceNoise(timestep, numInferenceSteps)
+            ? randn(modelOutput.shape, dtype: modelOutput.dtype, device: modelOutput.device, generator: generator) // (B, ...)
+            : null;
+        return StepWithNoise(modelOutput, timestep, sample, numInferenceSteps, noise).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>DDPM adds sigma_t z on every step except the last one (t = 0), as diffusers' <c>if t > 0</c>.</summary>
+    public bool NeedsVarianceNoise(long timestep, int numInferenceSteps) => timestep > 0;
+
+    /// <summary>
+    /// <see cref="Step"/> with z given: x_{t-1} = mu~_t + sigma_t z (DDPM eq. 7). <paramref name="varianceNoise"/>
+    /// (B, ...) like modelOutput when t &gt; 0, null at t = 0.
+    /// </summary>
+    public Tensor StepWithNoise(Tensor modelOutput, long timestep, Tensor sample, int numInferenceSteps, Tensor? varianceNoise)
+    {
+        DiffusionSchedule.ValidateSamplePair(sample, nameof(sample), modelOutput, nameof(modelOutput));
+        Schedule.ValidateTimestep(timestep, nameof(timestep));
+        Schedule.ValidateNumInferenceSteps(numInferenceSteps, nameof(numInferenceSteps));
+        DiffusionSchedule.ValidateVarianceNoise(varianceNoise, NeedsVarianceNoise(timestep, numInferenceSteps), modelOutput, timestep);
         var config = Schedule.Config;
         using var scope = NewDisposeScope();
 
@@ -100,9 +120,9 @@ public sealed class DdpmScheduler : IDiffusionScheduler
         var mean = x0.mul(x0Coeff).add(sample.mul(sampleCoeff), Scalars.One); // (B, ...)
 
         // 6. add sigma_t z, except on the last step t = 0.
-        if (timestep > 0)
+        if (varianceNoise is not null)
         {
-            var noise = randn(modelOutput.shape, dtype: modelOutput.dtype, device: modelOutput.device, generator: generator); // (B, ...)
+            var noise = varianceNoise.to(modelOutput.dtype, modelOutput.device); // (B, ...)
             using var std = MathF.Sqrt(VarianceF32(timestep, numInferenceSteps)).ToScalar();
             mean = mean.add(noise.mul(std), Scalars.One);
         }

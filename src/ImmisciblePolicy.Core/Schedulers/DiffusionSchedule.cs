@@ -154,6 +154,20 @@ public sealed class DiffusionSchedule
     }
 
     /// <summary>Both tensors non-null, floating point, at least 1-D, same shape.</summary>
+    /// <summary>
+    /// Checks a step's explicit variance noise z: required with modelOutput's shape when the step adds noise,
+    /// absent otherwise (a caller passing z to a deterministic step has its draws out of step with the scheduler's).
+    /// </summary>
+    internal static void ValidateVarianceNoise(Tensor? varianceNoise, bool needed, Tensor modelOutput, long timestep)
+    {
+        const string name = "varianceNoise";
+        if (needed && varianceNoise is null)
+            throw new ArgumentException($"the step at timestep {timestep} adds variance noise: {name} of shape [{string.Join(", ", modelOutput.shape)}] is required; received null", name);
+        if (!needed && varianceNoise is not null)
+            throw new ArgumentException($"the step at timestep {timestep} adds no variance noise: {name} must be null; received a tensor of shape [{string.Join(", ", varianceNoise.shape)}]", name);
+        if (varianceNoise is not null) ValidateSamplePair(modelOutput, nameof(modelOutput), varianceNoise, name);
+    }
+
     internal static void ValidateSamplePair(Tensor a, string aName, Tensor b, string bName)
     {
         ArgumentNullException.ThrowIfNull(a, aName);

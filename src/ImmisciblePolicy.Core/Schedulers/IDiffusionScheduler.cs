@@ -30,6 +30,22 @@ public interface IDiffusionScheduler
     /// <paramref name="numInferenceSteps"/>-step schedule. Shapes: modelOutput, sample (B, ...).
     /// </summary>
     Tensor Step(Tensor modelOutput, long timestep, Tensor sample, int numInferenceSteps, Generator? generator);
+
+    /// <summary>
+    /// Whether the step at <paramref name="timestep"/> of a <paramref name="numInferenceSteps"/>-step schedule adds
+    /// variance noise sigma_t z (DDPM: every step but t = 0; DDIM: when eta &gt; 0). <see cref="Step"/> draws z from its
+    /// generator exactly when this is true.
+    /// </summary>
+    bool NeedsVarianceNoise(long timestep, int numInferenceSteps);
+
+    /// <summary>
+    /// The same reverse step as <see cref="Step"/> with the variance noise z given instead of drawn (diffusers'
+    /// <c>variance_noise</c> argument of DDIMScheduler.step), so each row of a batch can take its noise from its own
+    /// generator. <paramref name="varianceNoise"/> has modelOutput's shape (B, ...) and is required exactly when
+    /// <see cref="NeedsVarianceNoise"/> is true (null otherwise). <c>Step(.., generator)</c> equals this with
+    /// <c>randn(modelOutput.shape, generator)</c> as the noise.
+    /// </summary>
+    Tensor StepWithNoise(Tensor modelOutput, long timestep, Tensor sample, int numInferenceSteps, Tensor? varianceNoise);
 }
 
 /// <summary>diffusers' prediction_type.</summary>

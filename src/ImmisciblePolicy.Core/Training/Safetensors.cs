@@ -99,13 +99,57 @@ public static class Safetensors
         foreach (var e in entries) stream.Write(e.Data);
     }
 
-    /// <summary>Reads every tensor (as CPU tensors owned by the result) and the metadata of a safetensors file.</summary>
+    /// <summary>
+    /// Reads every tensor (as CPU tensors owned by the result) and the metadata of a safetensors file. The file is
+    /// streamed tensor by tensor through one pooled buffer the size of the largest tensor, so loading a checkpoint
+    /// leaves no file-sized array behind for the garbage collector (a server that loads and unloads policies
+    /// would otherwise keep each load's copy of the weights until a full collection).
+    /// </summary>
     /// <exception cref="InvalidDataException">the file is not valid safetensors; the message says what is wrong.</exception>
     public static SafetensorsContent Load(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"safetensors file not found: {path}", path);
-        return Read(File.ReadAllBytes(path), path);
+        EnsureLittleEndian();
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        long length = file.Length;
+        if (length < 8)
+            throw Invalid(path, $"file has {length} bytes, fewer than the 8-byte header size");
+        Span<byte> size = stackalloc byte[8];
+        file.ReadExactly(size);
+        ulong headerSize = BinaryPrimitives.ReadUInt64LittleEndian(size);
+        if (headerSize > MaxHeaderBytes || headerSize > (ulong)(length - 8))
+            throw Invalid(path, $"header size {headerSize} exceeds the file ({length} bytes) or the 100 MB limit");
+        var header = new byte[headerSize];
+        file.ReadExactly(header);
+        var (specs, metadata) = ParseHeader(header, length - 8 - (long)headerSize, path);
+
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        long largest = specs.Count == 0 ? 0 : specs.Max(s => s.End - s.Begin);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Max(1, largest));
+        try
+        {
+            // ParseHeader checked that the tensors tile the data region in offset order, so one forward pass reads them.
+            foreach (var s in specs.OrderBy(s => s.Begin).ThenBy(s => s.End))
+            {
+                var t = empty(s.Shape, dtype: SafetensorsDtypes.ToTorch(s.Dtype));
+                tensors[s.Name] = t;
+                int count = (int)(s.End - s.Begin);
+                if (count == 0) continue;
+                file.ReadExactly(buffer, 0, count);
+                t.bytes = buffer.AsSpan(0, count);
+            }
+        }
+        catch
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            throw;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return new SafetensorsContent(tensors, metadata);
     }
 
     /// <summary>Parses safetensors <paramref name="bytes"/>; <paramref name="source"/> names them in errors.</summary>
@@ -119,12 +163,36 @@ public static class Safetensors
         if (headerSize > MaxHeaderBytes || headerSize > (ulong)(bytes.Length - 8))
             throw Invalid(source, $"header size {headerSize} exceeds the file ({bytes.Length} bytes) or the 100 MB limit");
         var data = bytes.AsSpan(8 + (int)headerSize);   // the setter of Tensor.bytes needs a mutable span
+        var (specs, metadata) = ParseHeader(bytes.AsMemory(8, (int)headerSize), data.Length, source);
 
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var s in specs)
+            {
+                var t = empty(s.Shape, dtype: SafetensorsDtypes.ToTorch(s.Dtype));
+                tensors[s.Name] = t;
+                if (s.End > s.Begin) t.bytes = data[(int)s.Begin..(int)s.End];
+            }
+        }
+        catch
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            throw;
+        }
+        return new SafetensorsContent(tensors, metadata);
+    }
+
+    // The JSON header: tensor specs in header order and the metadata; checks that the specs tile the
+    // dataLength-byte data region exactly.
+    private static (List<(string Name, SafetensorsDtype Dtype, long[] Shape, long Begin, long End)> Specs, Dictionary<string, string> Metadata)
+        ParseHeader(ReadOnlyMemory<byte> header, long dataLength, string source)
+    {
         var specs = new List<(string Name, SafetensorsDtype Dtype, long[] Shape, long Begin, long End)>();
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            using var doc = JsonDocument.Parse(bytes.AsMemory(8, (int)headerSize));
+            using var doc = JsonDocument.Parse(header);
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw Invalid(source, $"header is a JSON {doc.RootElement.ValueKind}, not an object");
             foreach (var entry in doc.RootElement.EnumerateObject())
@@ -164,25 +232,10 @@ public static class Safetensors
                 throw Invalid(source, $"tensor '{s.Name}' starts at byte {s.Begin}, expected {cursor} (gap or overlap)");
             cursor = s.End;
         }
-        if (cursor != data.Length)
-            throw Invalid(source, $"tensors cover {cursor} data bytes but the file holds {data.Length}");
+        if (cursor != dataLength)
+            throw Invalid(source, $"tensors cover {cursor} data bytes but the file holds {dataLength}");
 
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var s in specs)
-            {
-                var t = empty(s.Shape, dtype: SafetensorsDtypes.ToTorch(s.Dtype));
-                tensors[s.Name] = t;
-                if (s.End > s.Begin) t.bytes = data[(int)s.Begin..(int)s.End];
-            }
-        }
-        catch
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-            throw;
-        }
-        return new SafetensorsContent(tensors, metadata);
+        return (specs, metadata);
     }
 
     /// <summary>The padded JSON header for the given tensor layout (in file order).</summary>

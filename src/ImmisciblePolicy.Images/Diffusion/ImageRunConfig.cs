@@ -73,6 +73,10 @@ public sealed record ImageRunConfig
         Schedule.Validate();
         Flow.Validate();
         Noise.Validate();
+        if (Noise.Method == Core.Noise.NoiseAssignmentMethod.ObservationAwareAssignment)
+            throw new ArgumentException(
+                $"{nameof(Noise)}.Method ObservationAwareAssignment pairs by the samples' observations and applies to policies only; " +
+                "image models use Vanilla, LinearAssignment or Knn", nameof(Noise));
         Trainer.Validate();
         if (!(LabelDropout >= 0 && LabelDropout < 1))
             throw new ArgumentOutOfRangeException(nameof(LabelDropout), LabelDropout, $"{nameof(LabelDropout)} must be in [0, 1); received {LabelDropout}");

@@ -2,8 +2,10 @@ namespace ImmisciblePolicy.Policy.Data;
 
 /// <summary>
 /// One demonstration: T frames of observation.state (T, n) and action (T, m), float32, stored row-major,
-/// with the per-frame timestamp and the optional LeRobot signals next.reward / next.success / next.done.
-/// Immutable: the constructor copies its inputs.
+/// with the per-frame timestamp, the optional LeRobot signals next.reward / next.success / next.done, an
+/// optional solution-mode label (an index into <see cref="DemonstrationDataset.ModeNames"/>) and optional camera
+/// frames per image feature (<see cref="Images"/>). Immutable: the constructor copies its numeric inputs; image
+/// frames are read through <see cref="IImageFrames"/>, which never change.
 /// </summary>
 public sealed class Episode
 {
@@ -13,6 +15,7 @@ public sealed class Episode
     private readonly float[]? rewards;
     private readonly bool[]? successes;
     private readonly bool[]? dones;
+    private static readonly IReadOnlyDictionary<string, IImageFrames> NoImages = new Dictionary<string, IImageFrames>();
 
     /// <param name="states">(length, stateDim) row-major observation.state.</param>
     /// <param name="actions">(length, actionDim) row-major action.</param>
@@ -21,6 +24,8 @@ public sealed class Episode
     /// <param name="successes">(length) next.success, or null.</param>
     /// <param name="dones">(length) next.done, or null.</param>
     /// <param name="taskIndex">Index into <see cref="DemonstrationDataset.Tasks"/>.</param>
+    /// <param name="images">camera frames by feature name (one frame per timestamp each), or null for none.</param>
+    /// <param name="mode">Which solution mode the demonstrator followed (index into the dataset's mode names), or null.</param>
     public Episode(
         int stateDim,
         int actionDim,
@@ -30,7 +35,9 @@ public sealed class Episode
         float[]? rewards = null,
         bool[]? successes = null,
         bool[]? dones = null,
-        int taskIndex = 0)
+        int taskIndex = 0,
+        IReadOnlyDictionary<string, IImageFrames>? images = null,
+        int? mode = null)
     {
         if (stateDim < 1)
             throw new ArgumentOutOfRangeException(nameof(stateDim), stateDim, "expected at least 1 state dimension");
@@ -54,8 +61,23 @@ public sealed class Episode
         if (rewards is not null)
             CheckFinite(rewards, 1, nameof(rewards));
         ArgumentOutOfRangeException.ThrowIfNegative(taskIndex);
+        if (images is not null)
+        {
+            foreach (var (name, frames) in images)
+            {
+                if (frames is null)
+                    throw new ArgumentException($"image feature '{name}' has no frames (null)", nameof(images));
+                if (frames.Feature.Name != name)
+                    throw new ArgumentException($"image feature stored under '{name}' names itself '{frames.Feature.Name}'", nameof(images));
+                if (frames.Count != length)
+                    throw new ArgumentException($"image feature '{name}': expected {length} frames (one per timestamp), received {frames.Count}", nameof(images));
+            }
+        }
+        if (mode is < 0)
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "expected a non-negative mode index or null");
 
         Length = length;
+        Mode = mode;
         StateDim = stateDim;
         ActionDim = actionDim;
         TaskIndex = taskIndex;
@@ -65,6 +87,7 @@ public sealed class Episode
         this.rewards = rewards is null ? null : (float[])rewards.Clone();
         this.successes = successes is null ? null : (bool[])successes.Clone();
         this.dones = dones is null ? null : (bool[])dones.Clone();
+        Images = images is null || images.Count == 0 ? NoImages : new Dictionary<string, IImageFrames>(images, StringComparer.Ordinal);
     }
 
     /// <summary>Builds an episode from per-frame vectors with timestamps t / fps, as LeRobot records them.</summary>
@@ -75,7 +98,9 @@ public sealed class Episode
         float[]? rewards = null,
         bool[]? successes = null,
         bool[]? dones = null,
-        int taskIndex = 0)
+        int taskIndex = 0,
+        IReadOnlyDictionary<string, IImageFrames>? images = null,
+        int? mode = null)
     {
         ArgumentNullException.ThrowIfNull(states);
         ArgumentNullException.ThrowIfNull(actions);
@@ -98,7 +123,15 @@ public sealed class Episode
             actions[t].CopyTo(flatActions, t * m);
             times[t] = (float)t / fps;
         }
-        return new Episode(n, m, flatStates, flatActions, times, rewards, successes, dones, taskIndex);
+        return new Episode(n, m, flatStates, flatActions, times, rewards, successes, dones, taskIndex, images, mode);
+    }
+
+    /// <summary>A copy of this episode with <paramref name="images"/> as its camera frames (replacing any it had).</summary>
+    /// <param name="images">camera frames by feature name, one frame per timestamp each.</param>
+    public Episode WithImages(IReadOnlyDictionary<string, IImageFrames> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return new Episode(StateDim, ActionDim, states, actions, timestamps, rewards, successes, dones, TaskIndex, images, Mode);
     }
 
     /// <summary>Number of frames T.</summary>
@@ -112,6 +145,9 @@ public sealed class Episode
 
     /// <summary>Index of this episode's task text in the dataset's task table.</summary>
     public int TaskIndex { get; }
+
+    /// <summary>The solution mode the demonstrator followed (index into <see cref="DemonstrationDataset.ModeNames"/>), or null.</summary>
+    public int? Mode { get; }
 
     /// <summary>(T, n) row-major.</summary>
     public ReadOnlySpan<float> States => states;
@@ -130,6 +166,9 @@ public sealed class Episode
 
     /// <summary>(T) next.done; empty when <see cref="HasDones"/> is false.</summary>
     public ReadOnlySpan<bool> Dones => dones;
+
+    /// <summary>Camera frames by image feature name (LeRobot key, e.g. "observation.image"); empty when the episode has none.</summary>
+    public IReadOnlyDictionary<string, IImageFrames> Images { get; }
 
     public bool HasRewards => rewards is not null;
     public bool HasSuccesses => successes is not null;

@@ -24,7 +24,9 @@ public static class LeRobotLayout
     /// <summary>Python format template for per-episode metadata files.</summary>
     public const string EpisodesPathTemplate = "meta/episodes/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet";
 
-    /// <summary>Python format template stored in info.json as video_path (unused: we write no videos).</summary>
+    /// <summary>Python format template stored in info.json as video_path when a dataset has video features: one mp4 per
+    /// camera and file, each holding many episodes one after another (huggingface/lerobot datasets/utils.py
+    /// DEFAULT_VIDEO_PATH). LeRobot writes null when there are none; so do we.</summary>
     public const string VideoPathTemplate = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4";
 
     /// <summary>LeRobot's DEFAULT_CHUNK_SIZE: at most this many files per chunk directory.</summary>
@@ -38,6 +40,23 @@ public static class LeRobotLayout
 
     // Per-frame columns of the data files.
     public const string ObservationState = "observation.state";
+
+    /// <summary>LeRobot's OBS_ENV_STATE: what the environment shows besides the robot, e.g. gym-pusht's 16 block-corner coordinates.</summary>
+    public const string ObservationEnvironmentState = "observation.environment_state";
+
+    /// <summary>
+    /// Our per-frame int64 column with the solution mode the demonstrator followed in the frame's episode (constant within
+    /// an episode; also a per-episode column of meta/episodes). Its info.json feature carries the mode names as
+    /// <c>"info": {"mode_names": [...]}</c>. Not a LeRobot name: LeRobot loads it like task_index and its policies ignore it
+    /// (dataset_to_policy_features keeps only observation.* and action keys).
+    /// </summary>
+    public const string EpisodeMode = "episode_mode";
+
+    /// <summary>Key of <see cref="EpisodeMode"/>'s feature "info" object listing the mode names by index.</summary>
+    public const string ModeNamesKey = "mode_names";
+
+    /// <summary>Footer key/value metadata key pandas (through pyarrow) writes a DataFrame's schema and index into.</summary>
+    public const string PandasMetadataKey = "pandas";
     public const string Action = "action";
     public const string NextReward = "next.reward";
     public const string NextSuccess = "next.success";
@@ -58,6 +77,23 @@ public static class LeRobotLayout
     public const string MetaEpisodesChunkIndex = "meta/episodes/chunk_index";
     public const string MetaEpisodesFileIndex = "meta/episodes/file_index";
 
+    // Camera features: info.json dtype, and the per-episode video columns of meta/episodes/*.parquet
+    // (huggingface/lerobot datasets/dataset_writer.py _save_episode_video).
+    public const string ImageDtype = "image";
+    public const string VideoDtype = "video";
+
+    /// <summary>info.json "names" of a camera feature whose shape is [H, W, C].</summary>
+    public static IReadOnlyList<string> ImageShapeNames { get; } = ["height", "width", "channels"];
+
+    public static string VideoChunkIndex(string videoKey) => $"videos/{videoKey}/chunk_index";
+    public static string VideoFileIndex(string videoKey) => $"videos/{videoKey}/file_index";
+    public static string VideoFromTimestamp(string videoKey) => $"videos/{videoKey}/from_timestamp";
+    public static string VideoToTimestamp(string videoKey) => $"videos/{videoKey}/to_timestamp";
+
+    /// <summary>The "path" LeRobot leaves in an image cell: the basename of the PNG it embedded
+    /// (DEFAULT_IMAGE_PATH's frame-{frame_index:06d}.png; `datasets` Image.embed_storage keeps os.path.basename).</summary>
+    public static string ImageFileName(long frameIndex) => $"frame-{frameIndex.ToString("D6", CultureInfo.InvariantCulture)}.png";
+
     /// <summary>Column of meta/tasks.parquet holding the task text.</summary>
     public const string Task = "task";
 
@@ -74,6 +110,14 @@ public static class LeRobotLayout
         return template
             .Replace("{chunk_index:03d}", chunkIndex.ToString("D3", CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{file_index:03d}", fileIndex.ToString("D3", CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    /// <summary>Expands a video_path template for one camera, e.g. videos/observation.image/chunk-000/file-001.mp4.</summary>
+    public static string FormatVideoFile(string template, string videoKey, long chunkIndex, long fileIndex)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentException.ThrowIfNullOrWhiteSpace(videoKey);
+        return FormatChunkFile(template.Replace("{video_key}", videoKey, StringComparison.Ordinal), chunkIndex, fileIndex);
     }
 
     /// <summary>LeRobot's update_chunk_file_indices: the next file, rolling into a new chunk after chunksSize files.</summary>

@@ -12,4 +12,16 @@ public sealed record LeRobotWriterOptions
 
     /// <summary>Replace a dataset already at the target path (default false: refuse, so nothing is lost by accident).</summary>
     public bool Overwrite { get; init; }
+
+    /// <summary>
+    /// Null (default): cameras are written as LeRobot `image` features, PNG cells in the data files. Set: cameras are
+    /// written as `video` features, encoded by the ffmpeg program into mp4 files under videos/ with these settings.
+    /// </summary>
+    public VideoEncoding? Video { get; init; }
+
+    /// <summary>A video file is closed once it holds this many MB, at an episode boundary (info.json video_files_size_in_mb).</summary>
+    public double VideoFilesSizeInMb { get; init; } = LeRobotLayout.DefaultVideoFilesSizeInMb;
+
+    /// <summary>The ffmpeg program for <see cref="Video"/> (a path or command); null: <see cref="FfmpegProgram.ProgramVariable"/>, then PATH.</summary>
+    public string? FfmpegPath { get; init; }
 }

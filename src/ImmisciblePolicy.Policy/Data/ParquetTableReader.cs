@@ -33,6 +33,9 @@ internal sealed class ParquetTableReader : IAsyncDisposable
 
     public IReadOnlyList<string> ColumnNames => [.. reader.Schema.Fields.Select(f => f.Name)];
 
+    /// <summary>The file footer's key/value metadata (e.g. "pandas", "huggingface"); empty when there is none.</summary>
+    public IReadOnlyDictionary<string, string> KeyValueMetadata => reader.CustomMetadata ?? new Dictionary<string, string>();
+
     public static async Task<ParquetTableReader> OpenAsync(string root, string relativePath, CancellationToken cancellationToken)
     {
         string fullPath = Path.Combine(root, relativePath);
@@ -58,6 +61,46 @@ internal sealed class ParquetTableReader : IAsyncDisposable
     public Task<float[]> ReadFloatAsync(string name, CancellationToken ct) => ReadScalarAsync<float>(name, ct);
 
     public Task<bool[]> ReadBoolAsync(string name, CancellationToken ct) => ReadScalarAsync<bool>(name, ct);
+
+    public Task<double[]> ReadDoubleAsync(string name, CancellationToken ct) => ReadScalarAsync<double>(name, ct);
+
+    /// <summary>
+    /// The embedded image bytes of a `datasets` Image column (struct of binary "bytes" and string "path"), one per row.
+    /// Cells that only name an external file (bytes null) are rejected: LeRobot v3 embeds every image.
+    /// </summary>
+    public async Task<byte[][]> ReadImageBytesAsync(string name, CancellationToken ct)
+    {
+        Field field = Require(name);
+        DataField? bytes = field is StructField structure
+            ? structure.Fields.OfType<DataField>().FirstOrDefault(f => f.Name == "bytes" && IsBinary(f.ClrType) && f.MaxRepetitionLevel == 0)
+            : null;
+        if (bytes is null)
+            throw WrongType(name, "struct<bytes: binary, path: string> (a `datasets` Image)", field);
+        DataField? path = ((StructField)field).Fields.OfType<DataField>().FirstOrDefault(f => f.Name == "path" && IsString(f.ClrType));
+        var result = new List<byte[]>((int)Math.Min(RowCount, int.MaxValue));
+        await ForEachRowGroupAsync(name, async rg =>
+        {
+            var values = new byte[]?[rg.RowCount];
+            await rg.ReadAsync(bytes, values.AsMemory(), null, ct).ConfigureAwait(false);
+            string?[]? paths = null;
+            if (path is not null && values.Any(v => v is null || v.Length == 0))
+            {
+                paths = new string?[rg.RowCount];
+                await rg.ReadAsync(path, paths.AsMemory(), null, ct).ConfigureAwait(false);
+            }
+            for (int r = 0; r < values.Length; r++)
+            {
+                byte[]? v = values[r];
+                if (v is null || v.Length == 0)
+                {
+                    string named = paths?[r] is { } p ? $" (it names the file '{p}')" : "";
+                    throw Error(name, $"row {result.Count} holds no embedded image bytes{named}; LeRobot v3 datasets embed every PNG in the data file");
+                }
+                result.Add(v);
+            }
+        }).ConfigureAwait(false);
+        return [.. result];
+    }
 
     public async Task<string[]> ReadStringAsync(string name, CancellationToken ct)
     {
@@ -210,6 +253,7 @@ internal sealed class ParquetTableReader : IAsyncDisposable
     {
         DataField { IsArray: true } d => $"list<{DtypeName(d.ClrType)}>",
         DataField d => DtypeName(d.ClrType),
+        StructField s => $"struct<{string.Join(", ", s.Fields.Select(f => $"{f.Name}: {Describe(f)}"))}>",
         ListField { Item: var item } => $"list<{Describe(item)}>",
         _ => field.SchemaType.ToString().ToLowerInvariant(),
     };
@@ -221,7 +265,11 @@ internal sealed class ParquetTableReader : IAsyncDisposable
         : type == typeof(int) ? "int32"
         : type == typeof(bool) ? "bool"
         : IsString(type) ? "string"
+        : IsBinary(type) ? "binary"
         : type.Name;
+
+    /// <summary>Parquet.Net 6 surfaces BYTE_ARRAY columns without a logical type as ReadOnlyMemory&lt;byte&gt; or byte[].</summary>
+    private static bool IsBinary(Type type) => type == typeof(byte[]) || type == typeof(ReadOnlyMemory<byte>);
 
     /// <summary>Parquet.Net 6 surfaces UTF-8 columns as ReadOnlyMemory&lt;char&gt; unless asked for string.</summary>
     private static bool IsString(Type type) => type == typeof(string) || type == typeof(ReadOnlyMemory<char>);

@@ -19,6 +19,8 @@ internal sealed class ParquetTableWriter
 
     public void AddFloat(string name, float[] values) => AddScalar(name, values);
 
+    public void AddDouble(string name, double[] values) => AddScalar(name, values);
+
     public void AddBool(string name, bool[] values) => AddScalar(name, values);
 
     public void AddString(string name, string[] values)
@@ -50,6 +52,44 @@ internal sealed class ParquetTableWriter
         fields.Add(new ListField(name, element));
         string[] flat = [.. rows.SelectMany(r => r)];
         columns.Add((rg, ct) => rg.WriteAsync(element, flat, RepetitionLevels(rows.Length, i => rows[i].Length)));
+    }
+
+    /// <summary>
+    /// An image column as `datasets` stores its Image feature: <c>optional group name { optional binary bytes;
+    /// optional binary path (STRING); }</c>, one embedded PNG per row plus the basename it came from.
+    /// </summary>
+    public void AddImage(string name, byte[][] pngs, string[] paths)
+    {
+        CheckRows(name, pngs.Length);
+        if (paths.Length != pngs.Length)
+            throw new ArgumentException($"column '{name}': {pngs.Length} images but {paths.Length} paths", nameof(paths));
+        var bytes = new DataField<byte[]>("bytes", true);
+        var path = new DataField<string>("path", true);
+        fields.Add(new StructField(name, bytes, path));
+        columns.Add(async (rg, ct) =>
+        {
+            await rg.WriteAsync(bytes, pngs, null).ConfigureAwait(false);
+            await rg.WriteAsync(path, paths, null).ConfigureAwait(false);
+        });
+    }
+
+    /// <summary>
+    /// A column whose every row is a (C, 1, 1) nested list of doubles, as pyarrow stores the tolist() of a numpy
+    /// array of that shape (LeRobot's per-episode image statistics): list&lt;list&lt;list&lt;double&gt;&gt;&gt;.
+    /// </summary>
+    public void AddChannelStatistic(string name, double[] flat, int channels)
+    {
+        if (channels < 1 || flat.Length % channels != 0)
+            throw new ArgumentException($"column '{name}': {flat.Length} values do not split into rows of {channels} channels", nameof(flat));
+        int rows = flat.Length / channels;
+        CheckRows(name, rows);
+        var leaf = new DataField<double>(ListField.ElementName, true);
+        fields.Add(new ListField(name, new ListField(ListField.ElementName, new ListField(ListField.ElementName, leaf))));
+        // Repetition level 0 opens a row, 1 opens the next channel of the outer list; the inner lists hold one value each.
+        var levels = new int[flat.Length];
+        for (int i = 0; i < levels.Length; i++)
+            levels[i] = i % channels == 0 ? 0 : 1;
+        columns.Add((rg, ct) => rg.WriteAsync<double>(leaf, ToNullable(flat), levels, null, ct));
     }
 
     /// <summary>Writes the table to <paramref name="path"/>, with optional file key/value metadata.</summary>

@@ -6,8 +6,9 @@ namespace ImmisciblePolicy.Policy.Data;
 /// pad_after = Ta - 1, as the Push-T dataset configures it. Every episode of length L yields the windows
 /// starting at s = -pad_before .. L - Tp + pad_after (L - Tp + pad_before + pad_after + 1 of them, none
 /// when that is not positive); frames before 0 repeat frame 0 and frames after L - 1 repeat frame L - 1.
-/// A sample is the first To observations of the window and all Tp actions. Windows are enumerated in
-/// episode order, then start order.
+/// A sample is the first To observations of the window (state and, for every image feature of the dataset, the
+/// camera frames of the same padded frame indices, as diffusion_policy's sampler pads every key alike) and all Tp
+/// actions. Windows are enumerated in episode order, then start order.
 /// </summary>
 public sealed class SequenceSampler
 {
@@ -67,6 +68,9 @@ public sealed class SequenceSampler
         int to = Horizons.ObservationSteps, tp = Horizons.PredictionHorizon, n = StateDim, m = ActionDim;
         var observations = new float[indices.Length * to * n];
         var actions = new float[indices.Length * tp * m];
+        var cameras = dataset.ImageFeatures;
+        int count = indices.Length;
+        var images = cameras.Select(f => new byte[(long)count * to * f.FrameBytes]).ToArray();
         for (int b = 0; b < indices.Length; b++)
         {
             var (e, start) = Window(indices[b]);
@@ -77,10 +81,17 @@ public sealed class SequenceSampler
                 int frame = Math.Clamp(start + k, 0, episode.Length - 1);
                 episode.Action(frame).CopyTo(actions.AsSpan((b * tp + k) * m, m));
                 if (k < to)
+                {
                     episode.State(frame).CopyTo(observations.AsSpan((b * to + k) * n, n));
+                    for (int c = 0; c < cameras.Count; c++)
+                    {
+                        int size = cameras[c].FrameBytes;
+                        episode.Images[cameras[c].Name].CopyFrame(frame, images[c].AsSpan(((b * to) + k) * size, size));
+                    }
+                }
             }
         }
-        return new SequenceBatch(indices.Length, to, n, tp, m, observations, actions);
+        return new SequenceBatch(indices.Length, to, n, tp, m, observations, actions, images);
     }
 
     /// <summary>A permutation of all window indices (one training epoch), drawn from <paramref name="random"/>.</summary>

@@ -20,7 +20,7 @@ namespace ImmisciblePolicy.Policy.Networks;
 /// Parameter names match the reference state dict (mid_modules, diffusion_step_encoder, up_modules,
 /// down_modules, final_conv, registered in that order).
 /// </remarks>
-public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor>
+public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor>, IDenoiser
 {
     private readonly Sequential _stepEncoder;
     private readonly (ConditionalResidualBlock1D First, ConditionalResidualBlock1D Second, Downsample1d? Down)[] _down;
@@ -99,6 +99,9 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
 
     /// <summary>Total number of parameters.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
+
+    /// <inheritdoc/>
+    public PolicyEngine Engine => PolicyEngine.Torch;
 
     /// <param name="sample">noisy action chunk (B, T, Da); T a multiple of 2^(levels-1).</param>
     /// <param name="timesteps">diffusion steps, int64 or float: (B), (1) or a scalar broadcast to B.</param>

@@ -24,8 +24,10 @@ public sealed class PlanningConnection : IDisposable
     /// <param name="url">server address, e.g. http://127.0.0.1:50051.</param>
     /// <param name="apiKey">sent as <c>x-api-key</c> when the server requires one.</param>
     /// <param name="retry">reconnection policy; null = defaults.</param>
-    public PlanningConnection(string url, string? apiKey = null, RetryConfig? retry = null)
+    /// <param name="maxMessageBytes">largest message sent or received; the server's default, 16 MiB, holds camera observations.</param>
+    public PlanningConnection(string url, string? apiKey = null, RetryConfig? retry = null, int maxMessageBytes = DefaultMaxMessageBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessageBytes, 1024);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https" && uri.Scheme != "dns"))
             throw new ArgumentException($"server URL must be an absolute http://, https:// or dns:/// address; received '{url}'", nameof(url));
         Url = url;
@@ -33,6 +35,9 @@ public sealed class PlanningConnection : IDisposable
         bool dns = uri.Scheme == "dns";
         _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions
         {
+            // gRPC's 4 MiB receive default would refuse replies the server may send (serve --max-message-mb).
+            MaxReceiveMessageSize = maxMessageBytes,
+            MaxSendMessageSize = maxMessageBytes,
             // dns:/// carries no scheme for TLS: plaintext h2c, as inside a cluster network.
             Credentials = dns ? ChannelCredentials.Insecure : null,
             ServiceConfig = dns ? new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } } : null,
@@ -50,6 +55,9 @@ public sealed class PlanningConnection : IDisposable
         Client = new PlanningService.PlanningServiceClient(_channel);
         Health = new Health.HealthClient(_channel);
     }
+
+    /// <summary>16 MiB: the planning server's default message limit (two 640x480 RGB cameras at To = 2 fit).</summary>
+    public const int DefaultMaxMessageBytes = 16 << 20;
 
     /// <summary>The server address.</summary>
     public string Url { get; }

@@ -26,7 +26,7 @@ public static class PlanningMessages
     }
 
     /// <summary>A plan request for one window whose newest observation is at <paramref name="timestep"/>.</summary>
-    /// <param name="seed">fixes the sampler's noise (the server then plans the request alone, reproducibly); null lets it batch.</param>
+    /// <param name="seed">fixes the sampler's noise (reproducible whatever the request is batched with); null = the session's seed for this timestep.</param>
     public static PlanRequest Request(string policyId, string session, IReadOnlyList<double[]> window, long timestep, long? seed, int? inferenceSteps = null)
     {
         var request = new PlanRequest

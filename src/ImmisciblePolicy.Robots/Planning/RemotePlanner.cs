@@ -5,11 +5,13 @@ namespace ImmisciblePolicy.Robots.Planning;
 
 /// <summary>
 /// <see cref="IActionChunkPlanner"/> over gRPC: each observation window becomes a unary Plan call with a fixed
-/// seed, which the server plans in a batch of its own. A call with one window therefore returns exactly what
-/// the in-process <see cref="TrainedPolicy.PlanChunks"/> returns for that window and seed (float32 on the wire
-/// is lossless: the policy's inputs and outputs are float32). Several windows go out concurrently, window b
-/// with seed + b; in-process batched sampling draws the batch's noise from one generator instead, so exact
-/// agreement holds per episode (one window per call), as <see cref="EpisodewiseEvaluation"/> evaluates.
+/// seed. The server draws each request's noise from its own seed, so a reply equals what the in-process
+/// <see cref="TrainedPolicy.PlanChunks"/> returns for that window and seed: bit for bit when the server plans
+/// it as a batch of one (float32 on the wire is lossless: the policy's inputs and outputs are float32), and to
+/// float32 rounding (1e-5 of the action range) when it shares a batch with other requests. Several windows
+/// go out concurrently, window b with seed + b; in-process batched sampling draws the batch's noise from one
+/// generator instead, so agreement holds per episode (one window per call), as
+/// <see cref="EpisodewiseEvaluation"/> evaluates.
 /// </summary>
 public sealed class RemotePlanner : IActionChunkPlanner
 {

@@ -79,13 +79,20 @@ public sealed class TelemetryRecorder : IDisposable
         }
     }
 
-    /// <summary>The complete episodes as a dataset with <paramref name="task"/>'s feature names.</summary>
-    public DemonstrationDataset ToDataset(SimTaskKind task, int? maxEpisodes = null)
+    /// <summary>The complete episodes as a dataset with <paramref name="task"/>'s feature names for the robots' observation layout.</summary>
+    /// <param name="cameras">camera frames for each recorded episode (one frame per frame of the episode, by feature
+    /// name), attached before writing so the dataset carries LeRobot camera features; null for state only. Telemetry
+    /// does not carry frames yet, so they come from the caller (a renderer, a camera log).</param>
+    public DemonstrationDataset ToDataset(SimTaskKind task, int? maxEpisodes = null,
+        Func<RecordedEpisode, IReadOnlyDictionary<string, IImageFrames>>? cameras = null,
+        Sim.PushT.PushTObservation observation = SimTasks.DefaultObservation)
     {
-        var episodes = Episodes.Take(maxEpisodes ?? int.MaxValue).Select(e => e.Episode).ToList();
+        var episodes = Episodes.Take(maxEpisodes ?? int.MaxValue)
+            .Select(e => cameras is null ? e.Episode : e.Episode.WithImages(cameras(e)))
+            .ToList();
         if (episodes.Count == 0) throw new InvalidOperationException($"no complete episode was recorded from '{Endpoint}'");
-        return new DemonstrationDataset(episodes, Fps, SimTasks.ObservationNames(task), SimTasks.ActionNames, [SimTasks.Description(task)],
-            robotType: task == SimTaskKind.PushT ? "pusht-sim" : "bimodal-reach-sim");
+        return new DemonstrationDataset(episodes, Fps, SimTasks.ObservationNames(task, observation), SimTasks.ActionNames, [SimTasks.Description(task)],
+            robotType: task == SimTaskKind.PushT ? "pusht-sim" : "bimodal-reach-sim", environmentStateDim: SimTasks.EnvironmentStateDim(task, observation));
     }
 
     private void Receive(bool bind)

@@ -23,21 +23,26 @@ public static class PlanMapping
         int to = policy.ObservationSteps, d = policy.ObservationSize;
         if (obs.Shape.Count != 2 || obs.Shape[0] != to || obs.Shape[1] != d)
             throw Invalid($"observation.shape must be [{to}, {d}] (To, Do) for policy '{policy.Id}'; got [{string.Join(", ", obs.Shape)}]");
-        if (obs.Values.Count != to * d)
-            throw Invalid($"observation.values must hold {to * d} values for shape [{to}, {d}]; got {obs.Values.Count}");
+        var values = ReadValues(obs, "observation", to * d, $"[{to}, {d}]", out string field);
         var window = new double[to][];
         for (int t = 0; t < to; t++)
         {
             window[t] = new double[d];
             for (int i = 0; i < d; i++)
             {
-                float v = obs.Values[t * d + i];
+                float v = values[t * d + i];
                 if (!float.IsFinite(v))
-                    throw Invalid($"observation.values[{t * d + i}] (step {t}, feature {i}) must be finite; got {v}");
+                    throw Invalid($"observation.{field}[{t * d + i}] (step {t}, feature {i}) must be finite; got {v}");
+                float lo = policy.ObservationMin[i], hi = policy.ObservationMax[i];
+                if (!(v >= lo && v <= hi))
+                    throw Invalid($"observation.{field}[{t * d + i}] (step {t}, feature {i} '{policy.ObservationNames[i]}') = {v:G9} is outside the accepted " +
+                                  $"range [{lo:G9}, {hi:G9}] (PolicyInfo.observation_min/max: the training range widened by 49.5 widths each side)");
                 window[t][i] = v;
             }
         }
         if (request.Timestep < 0) throw Invalid($"timestep must be >= 0; got {request.Timestep}");
+        if (request.Timestep > long.MaxValue - policy.Horizon)
+            throw Invalid($"timestep must be at most {long.MaxValue - policy.Horizon} (int64 max - Tp) so the reply's action timesteps fit in int64; got {request.Timestep}");
         DateTimeOffset time;
         try
         {
@@ -62,8 +67,39 @@ public static class PlanMapping
         return new PlanInput(request.SessionId ?? "", window, time, request.Timestep, kind, steps, sampler?.Seed);
     }
 
+    /// <summary>True when <paramref name="request"/> sent its observation as <c>data</c> bytes (the reply answers in kind).</summary>
+    public static bool UsesBytes(PlanRequest request) => request?.Observation is { Data.IsEmpty: false };
+
+    /// <summary>
+    /// The float32 values of <paramref name="tensor"/>, from exactly one of <c>values</c> and <c>data</c>
+    /// (little-endian float32); <paramref name="field"/> is the one used, for error messages.
+    /// </summary>
+    public static float[] ReadValues(Tensor tensor, string name, int expected, string shape, out string field)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        bool hasValues = tensor.Values.Count > 0, hasData = !tensor.Data.IsEmpty;
+        if (hasValues && hasData)
+            throw Invalid($"{name}: set either values (repeated float) or data (float32 bytes), not both; got {tensor.Values.Count} values and {tensor.Data.Length} bytes");
+        if (hasData)
+        {
+            field = "data";
+            if (tensor.Data.Length != expected * sizeof(float))
+                throw Invalid($"{name}.data must hold {expected * sizeof(float)} bytes ({expected} little-endian float32 values for shape {shape}); got {tensor.Data.Length} bytes");
+            var span = tensor.Data.Span;
+            var result = new float[expected];
+            for (int i = 0; i < expected; i++)
+                result[i] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(span[(i * sizeof(float))..]);
+            return result;
+        }
+        field = "values";
+        if (tensor.Values.Count != expected)
+            throw Invalid($"{name}.values must hold {expected} values for shape {shape} (or send {name}.data as {expected * sizeof(float)} float32 bytes); got {tensor.Values.Count}");
+        return [.. tensor.Values];
+    }
+
     /// <summary>The reply for one planned request.</summary>
-    public static PlanResponse ToResponse(PolicyDescription policy, PlanInput input, PlanOutcome outcome, double totalMs, long skipped)
+    /// <param name="asBytes">write the chunk as <c>data</c> bytes (the request sent bytes) instead of <c>values</c>.</param>
+    public static PlanResponse ToResponse(PolicyDescription policy, PlanInput input, PlanOutcome outcome, double totalMs, long skipped, bool asBytes = false)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(input);
@@ -73,7 +109,7 @@ public static class PlanMapping
             PolicyId = policy.Id,
             SessionId = input.SessionId,
             ObservationTimestep = input.Timestep,
-            Chunk = ToTensor(outcome.Chunk),
+            Chunk = asBytes ? ToBytesTensor(outcome.Chunk) : ToTensor(outcome.Chunk),
             Timing = new Timing
             {
                 QueueMs = outcome.QueueMs,
@@ -119,8 +155,11 @@ public static class PlanMapping
             TrainTimesteps = p.TrainTimesteps,
             Version = ToWire(p.Version),
             Source = p.Source,
+            Engine = p.Engine.ToString().ToLowerInvariant(),
         };
         info.ObservationNames.AddRange(p.ObservationNames);
+        info.ObservationMin.AddRange(p.ObservationMin);
+        info.ObservationMax.AddRange(p.ObservationMax);
         info.ActionNames.AddRange(p.ActionNames);
         return info;
     }
@@ -134,6 +173,25 @@ public static class PlanMapping
         t.Shape.Add(rows.Length == 0 ? 0 : rows[0].Length);
         foreach (var row in rows)
             foreach (var v in row) t.Values.Add((float)v);
+        return t;
+    }
+
+    /// <summary>A row-major tensor of <paramref name="rows"/> with its values as little-endian float32 <c>data</c>.</summary>
+    public static Tensor ToBytesTensor(double[][] rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        int width = rows.Length == 0 ? 0 : rows[0].Length;
+        var bytes = new byte[rows.Length * width * sizeof(float)];
+        int k = 0;
+        foreach (var row in rows)
+            foreach (var v in row)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(k), (float)v);
+                k += sizeof(float);
+            }
+        var t = new Tensor { Data = Google.Protobuf.ByteString.CopyFrom(bytes) };
+        t.Shape.Add(rows.Length);
+        t.Shape.Add(width);
         return t;
     }
 

@@ -25,7 +25,8 @@ public sealed class PlanningGrpcService(PolicyRegistry registry, PlanTelemetry t
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        return await PlanOne(request, Stopwatch.GetTimestamp(), 0, context.CancellationToken).ConfigureAwait(false);
+        long receivedAt = Stopwatch.GetTimestamp();
+        return await PlanOne(Validate(request), receivedAt, 0, context.CancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -36,9 +37,10 @@ public sealed class PlanningGrpcService(PolicyRegistry registry, PlanTelemetry t
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
         // Newest wins: a one-slot channel that drops the older observation when a newer one arrives while
-        // a plan is in flight; drops are counted and reported in the next reply.
+        // a plan is in flight; drops are counted and reported in the next reply. Every request is validated
+        // as it arrives, before it can be dropped: an invalid one ends the stream even when a newer one follows.
         long skipped = 0;
-        var latest = Channel.CreateBounded<(PlanRequest Request, long ReceivedAt)>(
+        var latest = Channel.CreateBounded<(ValidRequest Request, long ReceivedAt)>(
             new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true },
             _ => Interlocked.Increment(ref skipped));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
@@ -47,7 +49,10 @@ public sealed class PlanningGrpcService(PolicyRegistry registry, PlanTelemetry t
             try
             {
                 while (await requestStream.MoveNext(stop.Token).ConfigureAwait(false))
-                    latest.Writer.TryWrite((requestStream.Current, Stopwatch.GetTimestamp()));
+                {
+                    long receivedAt = Stopwatch.GetTimestamp();
+                    latest.Writer.TryWrite((Validate(requestStream.Current), receivedAt));
+                }
                 latest.Writer.TryComplete();
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or RpcException or InvalidOperationException)
@@ -62,6 +67,10 @@ public sealed class PlanningGrpcService(PolicyRegistry registry, PlanTelemetry t
                 var response = await PlanOne(request, receivedAt, Interlocked.Exchange(ref skipped, 0), stop.Token).ConfigureAwait(false);
                 await responseStream.WriteAsync(response, stop.Token).ConfigureAwait(false);
             }
+        }
+        catch (ChannelClosedException e) when (e.InnerException is RpcException invalid)
+        {
+            throw invalid;
         }
         catch (Exception e) when (e is OperationCanceledException or ChannelClosedException && context.CancellationToken.IsCancellationRequested)
         {
@@ -104,6 +113,12 @@ public sealed class PlanningGrpcService(PolicyRegistry registry, PlanTelemetry t
             {
                 return PlanMapping.ToInfo(registry.Load(request.PolicyId, request.CheckpointDir));
             }
+            catch (PolicyRootException e)
+            {
+                ServerLog.AdminRefused(logger, context.Method, e.Message);
+                throw Status(StatusCode.PermissionDenied,
+                    $"checkpoint_dir '{request.CheckpointDir}' is outside the policies directory and the server's extra policy roots (serve --allow-policy-root)");
+            }
             catch (ArgumentException e)
             {
                 throw Status(StatusCode.InvalidArgument, $"policy_id: {e.Message}");
@@ -130,10 +145,18 @@ public sealed class PlanningGrpcService(PolicyRegistry registry, PlanTelemetry t
         return Task.Run(() => new UnloadPolicyResponse { Unloaded = registry.Unload(request.PolicyId) }, context.CancellationToken);
     }
 
-    private async Task<PlanResponse> PlanOne(PlanRequest request, long receivedAt, long skipped, CancellationToken cancellationToken)
+    // A request that passed validation: its policy, its domain input and the tensor form to answer in.
+    private sealed record ValidRequest(ServedPolicy Served, PlanInput Input, bool AsBytes);
+
+    private ValidRequest Validate(PlanRequest request)
     {
         var served = Find(request.PolicyId);
-        var input = PlanMapping.ToInput(request, served.Description);
+        return new ValidRequest(served, PlanMapping.ToInput(request, served.Description), PlanMapping.UsesBytes(request));
+    }
+
+    private async Task<PlanResponse> PlanOne(ValidRequest request, long receivedAt, long skipped, CancellationToken cancellationToken)
+    {
+        var (served, input, asBytes) = request;
         PlanOutcome outcome;
         try
         {
@@ -157,7 +180,7 @@ public sealed class PlanningGrpcService(PolicyRegistry registry, PlanTelemetry t
         var d = served.Description;
         telemetry.Plan(new PlanRecord(d.Id, d.Version, input.SessionId, input.Timestep, input.ObservationTime, input.Window, outcome,
             totalMs, DateTimeOffset.UtcNow));
-        return PlanMapping.ToResponse(d, input, outcome, totalMs, skipped);
+        return PlanMapping.ToResponse(d, input, outcome, totalMs, skipped, asBytes);
     }
 
     private ServedPolicy Find(string policyId)

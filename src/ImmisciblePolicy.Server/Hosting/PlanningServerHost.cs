@@ -24,7 +24,10 @@ public static class PlanningServerHost
     /// <summary>Name of the health check behind grpc.health.v1 (SERVING while at least one policy is loaded).</summary>
     public const string HealthCheckName = "policies";
 
-    /// <summary>Starts the server and returns once it listens.</summary>
+    /// <summary>
+    /// Starts the server and returns once it listens. Configuration errors (invalid options, a certificate that
+    /// cannot be opened) throw <see cref="ArgumentException"/> naming the option, before anything starts.
+    /// </summary>
     /// <param name="options">what to serve and how.</param>
     /// <param name="configureLogging">optional logging setup (the default logs warnings to the console).</param>
     /// <param name="cancellationToken">cancels start-up.</param>
@@ -33,6 +36,7 @@ public static class PlanningServerHost
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        var certificate = options.CertificatePath is null ? null : LoadCertificate(options.CertificatePath, options.CertificatePassword);
         TorchRuntime.Configure(options.TorchThreads);
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -46,28 +50,26 @@ public static class PlanningServerHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2);
-            if (options.CertificatePath is not null)
-            {
-                var certificate = X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword);
-                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
-            }
+            if (certificate is not null) kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
         });
         // The slim builder leaves HTTPS out unless asked for.
         if (url.Scheme == Uri.UriSchemeHttps) builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
 
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(new WorkerSettings(options.MaxBatch, options.MaxWaitMs, options.QueueCapacity, options.TorchThreads));
+        builder.Services.AddSingleton(new WorkerSettings(options.MaxBatch, options.MaxWaitMs, options.QueueCapacity, options.TorchThreads,
+            options.Engine, options.Onnx));
         builder.Services.AddSingleton(sp => new PolicyRegistry(options.PoliciesDirectory, sp.GetRequiredService<WorkerSettings>(),
-            sp.GetRequiredService<ILogger<PolicyRegistry>>()));
+            sp.GetRequiredService<ILogger<PolicyRegistry>>(), options.ExtraPolicyRoots));
         builder.Services.AddSingleton(sp => new PlanTelemetry(options.TelemetryEndpoint is null
             ? null
             : new TelemetryHub(options.TelemetryEndpoint, options.TelemetryInEndpoint, options.TelemetryHighWatermark,
-                options.TelemetryQueueCapacity, sp.GetRequiredService<ILogger<TelemetryHub>>())));
+                options.TelemetryQueueCapacity, sp.GetRequiredService<ILogger<TelemetryHub>>(), options.TelemetryMaxRobotMessageBytes)));
         if (options.ApiKey is not null) builder.Services.AddSingleton(new ApiKeyInterceptor.Key(options.ApiKey));
         builder.Services.AddGrpc(grpc =>
         {
-            grpc.MaxReceiveMessageSize = options.MaxReceiveMessageBytes;
+            grpc.MaxReceiveMessageSize = options.MaxMessageBytes;
+            grpc.MaxSendMessageSize = options.MaxMessageBytes;
             // Clients get our own status messages; exception text (possibly native libtorch) stays in the log.
             grpc.EnableDetailedErrors = false;
             if (options.ApiKey is not null) grpc.Interceptors.Add<ApiKeyInterceptor>();
@@ -104,5 +106,24 @@ public static class PlanningServerHost
         var logger = app.Services.GetRequiredService<ILogger<RunningPlanningServer>>();
         ServerLog.Listening(logger, address.ToString(), registry.All.Count, telemetry.Hub?.Endpoint ?? "off");
         return new RunningPlanningServer(app, address, registry, telemetry, options.MetricsPeriod);
+    }
+
+    // A missing file or a wrong password must stop start-up with a sentence, not a stack trace.
+    private static X509Certificate2 LoadCertificate(string path, string? password)
+    {
+        try
+        {
+            return X509CertificateLoader.LoadPkcs12FromFile(path, password);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new ArgumentException($"{nameof(PlanningServerOptions.CertificatePath)} '{path}' could not be opened as a PKCS#12 certificate " +
+                                        $"(wrong --cert-password, or not a .pfx/.p12 file): {e.Message}", nameof(PlanningServerOptions.CertificatePath), e);
+        }
+        catch (IOException e)
+        {
+            throw new ArgumentException($"{nameof(PlanningServerOptions.CertificatePath)} '{path}' could not be read: {e.Message}",
+                nameof(PlanningServerOptions.CertificatePath), e);
+        }
     }
 }

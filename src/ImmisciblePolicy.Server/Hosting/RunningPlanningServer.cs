@@ -26,7 +26,8 @@ public sealed class RunningPlanningServer : IAsyncDisposable
                 double seconds = (now - last).TotalSeconds;
                 last = now;
                 foreach (var p in registry.All)
-                    telemetry.Metrics(new MetricsRecord(p.Description.Id, now, seconds, p.Worker.Statistics.TakeWindow(), p.Worker.QueueDepth));
+                    telemetry.Metrics(new MetricsRecord(p.Description.Id, now, seconds, p.Worker.Statistics.TakeWindow(), p.Worker.QueueDepth,
+                        p.Worker.Statistics.NonFiniteReplies, telemetry.Hub.Counters));
             }, null, metricsPeriod, metricsPeriod);
         }
     }

@@ -8,10 +8,12 @@ namespace ImmisciblePolicy.Server.Inference;
 /// <summary>
 /// Owns one policy's network and plans on a dedicated thread, so request threads never run libtorch and
 /// a slow plan never blocks the server's I/O. Requests are batched dynamically: the first waiting request
-/// opens a batch, compatible requests (same sampler and steps, no explicit seed) that arrive within
-/// <c>maxWait</c> join it, up to <c>maxBatch</c>; the batch is one <see cref="TrainedPolicy.PlanChunks"/>
-/// call (dispose scope + inference mode inside). A request with an explicit seed is planned alone, so its
-/// reply equals an in-process <c>PlanChunks([window], seed)</c>.
+/// opens a batch, compatible requests (same sampler and steps) that arrive within <c>maxWait</c> join it, up
+/// to <c>maxBatch</c>; the batch is one <see cref="TrainedPolicy.PlanChunks(IReadOnlyList{double[][]}, IReadOnlyList{long}, int?)"/>
+/// call (dispose scope + inference mode inside) with one seed per request (its explicit seed, else
+/// <see cref="SessionSeed"/>), so every reply equals an in-process <c>PlanChunks([window], seed)</c> whatever
+/// else shared its batch. A reply whose actions are not all finite fails alone (INTERNAL); no NaN or Inf
+/// leaves the worker.
 /// </summary>
 public sealed class InferenceWorker : IDisposable
 {
@@ -105,7 +107,7 @@ public sealed class InferenceWorker : IDisposable
             if (first.IsFinished) continue;
             batch.Clear();
             batch.Add(first);
-            if (_maxBatch > 1 && first.Input.Seed is null)
+            if (_maxBatch > 1)
                 _queue.TakeCompatible(batch, j => first.Input.CanBatchWith(j.Input), _maxBatch, first.EnqueuedAt + _maxWaitTicks);
             batch.RemoveAll(j => j.IsFinished);
             if (batch.Count > 0) Execute(batch);
@@ -115,19 +117,29 @@ public sealed class InferenceWorker : IDisposable
     private void Execute(List<PlanJob> batch)
     {
         var head = batch[0].Input;
-        long seed = head.Seed ?? SessionSeed.For(head.SessionId, head.Timestep);
         long start = Stopwatch.GetTimestamp();
         try
         {
             var windows = batch.Select(j => j.Input.Window).ToList();
-            var (actions, chunks) = PlannerFor(head.Sampler).PlanChunks(windows, seed, head.Steps);
+            var seeds = batch.Select(j => j.Input.EffectiveSeed).ToList();
+            var (actions, chunks) = PlannerFor(head.Sampler).PlanChunks(windows, seeds, head.Steps);
             double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             Interlocked.Exchange(ref _liveTensors, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
             Statistics.RecordBatch();
             for (int i = 0; i < batch.Count; i++)
             {
+                if (!AllFinite(chunks[i]))
+                {
+                    // A network can overflow on inputs inside the accepted range too; such a reply must not
+                    // reach a robot as actions. The other requests of the batch are unaffected (rows are independent).
+                    ServerLog.NonFiniteActions(_logger, Id, batch[i].Input.SessionId, batch[i].Input.Timestep);
+                    Statistics.RecordNonFinite();
+                    batch[i].Fail(new PlanRejectedException(PlanRejection.PlanningFailed,
+                        $"policy '{Id}' produced non-finite actions for this observation (is it far outside the training data?); see the server log"));
+                    continue;
+                }
                 double queueMs = Stopwatch.GetElapsedTime(batch[i].EnqueuedAt, start).TotalMilliseconds;
-                batch[i].Complete(new PlanOutcome(actions[i], chunks[i], queueMs, inferenceMs, batch.Count, seed, head.Sampler, head.Steps));
+                batch[i].Complete(new PlanOutcome(actions[i], chunks[i], queueMs, inferenceMs, batch.Count, seeds[i], head.Sampler, head.Steps));
             }
         }
 #pragma warning disable CA1031 // the worker thread must survive any failure of one batch; callers get a safe message
@@ -138,6 +150,14 @@ public sealed class InferenceWorker : IDisposable
             var error = new PlanRejectedException(PlanRejection.PlanningFailed, $"policy '{Id}' failed to plan; see the server log");
             foreach (var job in batch) job.Fail(error);
         }
+    }
+
+    private static bool AllFinite(double[][] rows)
+    {
+        foreach (var row in rows)
+            foreach (var v in row)
+                if (!double.IsFinite(v) || !float.IsFinite((float)v)) return false;
+        return true;
     }
 
     // Another sampler shares the network and normalisers: TrainedPolicy only picks its scheduler from the

@@ -12,11 +12,18 @@ namespace ImmisciblePolicy.Server.Inference;
 /// <param name="Timestep">control timestep of the newest observation.</param>
 /// <param name="Sampler">sampler to run.</param>
 /// <param name="Steps">denoising steps.</param>
-/// <param name="Seed">explicit seed (planned alone, reproducible) or null (may share a batch).</param>
+/// <param name="Seed">explicit seed, or null for the session's seed (<see cref="SessionSeed"/>); either way the
+/// request's noise comes from its own generator, so batching never changes its reply.</param>
 public sealed record PlanInput(string SessionId, double[][] Window, DateTimeOffset ObservationTime, long Timestep,
     SamplerKind Sampler, int Steps, long? Seed)
 {
-    /// <summary>Requests that may share one network call: same sampler and step count, no explicit seed.</summary>
-    public bool CanBatchWith(PlanInput other) =>
-        Seed is null && other.Seed is null && Sampler == other.Sampler && Steps == other.Steps;
+    /// <summary>The seed this request's noise comes from: <see cref="Seed"/>, else the session's seed at this timestep.</summary>
+    public long EffectiveSeed => Seed ?? SessionSeed.For(SessionId, Timestep);
+
+    /// <summary>Requests that may share one network call: same sampler and step count (seeds are per request).</summary>
+    public bool CanBatchWith(PlanInput other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Sampler == other.Sampler && Steps == other.Steps;
+    }
 }

@@ -8,7 +8,7 @@ namespace ImmisciblePolicy.Server.Inference;
 /// <param name="QueueMs">time from enqueue to the batch's start.</param>
 /// <param name="InferenceMs">the batch's planning time.</param>
 /// <param name="BatchSize">requests in the batch.</param>
-/// <param name="Seed">the batch's seed.</param>
+/// <param name="Seed">the seed this request's noise came from.</param>
 /// <param name="Sampler">sampler used.</param>
 /// <param name="Steps">denoising steps used.</param>
 public sealed record PlanOutcome(double[][] Actions, double[][] Chunk, double QueueMs, double InferenceMs, int BatchSize,

@@ -8,7 +8,7 @@ public sealed class PlanStatistics
 {
     private readonly object _gate = new();
     private readonly List<double> _totals = [];
-    private long _batches, _rejected;
+    private long _batches, _rejected, _nonFinite;
 
     /// <summary>Records one answered plan.</summary>
     public void RecordPlan(double totalMs)
@@ -18,6 +18,12 @@ public sealed class PlanStatistics
 
     /// <summary>Records one network call.</summary>
     public void RecordBatch() => Interlocked.Increment(ref _batches);
+
+    /// <summary>Replies refused because the network produced NaN or Inf, since the server started.</summary>
+    public long NonFiniteReplies => Interlocked.Read(ref _nonFinite);
+
+    /// <summary>Records one reply refused for non-finite actions.</summary>
+    public void RecordNonFinite() => Interlocked.Increment(ref _nonFinite);
 
     /// <summary>Records one RESOURCE_EXHAUSTED answer.</summary>
     public void RecordRejected() => Interlocked.Increment(ref _rejected);

@@ -24,8 +24,18 @@ public sealed record PolicyDescription(
     PolicyVersion Version,
     IReadOnlyList<string> ObservationNames,
     IReadOnlyList<string> ActionNames,
-    string Source)
+    string Source,
+    IReadOnlyList<float> ObservationMin,
+    IReadOnlyList<float> ObservationMax,
+    ImmisciblePolicy.Policy.PolicyEngine Engine = ImmisciblePolicy.Policy.PolicyEngine.Torch)
 {
+    /// <summary>
+    /// Largest |normalised observation| accepted: the policy normalises its training range onto [-1, 1], so 100 is
+    /// the training range widened by 49.5 widths on each side. Beyond it the network's output means nothing and
+    /// float32 overflows (observations of 1e25 gave all-NaN actions).
+    /// </summary>
+    public const float NormalizedObservationLimit = 100f;
+
     /// <summary>Describes <paramref name="policy"/> loaded from <paramref name="directory"/>.</summary>
     public static PolicyDescription Of(string id, TrainedPolicy policy, string directory)
     {
@@ -39,7 +49,17 @@ public sealed record PolicyDescription(
             : Enumerable.Range(0, p.ActionDim).Select(i => $"action{i}").ToArray();
         return new PolicyDescription(id, c.Task, p.ObsDim, p.ActionDim, p.ObsSteps, p.Horizon, p.ActionSteps,
             1.0 / SimTasks.Create(c.Task).ControlHz, c.Sampler, c.InferenceSteps, c.Schedule.NumTrainTimesteps,
-            new PolicyVersion(policy.Step, WeightsHash(directory)), names, actions, directory);
+            new PolicyVersion(policy.Step, WeightsHash(directory)), names, actions, directory,
+            AcceptedBound(policy.ObservationNormalizer, -NormalizedObservationLimit),
+            AcceptedBound(policy.ObservationNormalizer, NormalizedObservationLimit), policy.Engine);
+    }
+
+    // Task-unit value x with normalize(x) = y: x = (y - offset) / scale (scale > 0 for min-max limits).
+    private static float[] AcceptedBound(ImmisciblePolicy.Policy.Data.MinMaxNormalizer normalizer, float y)
+    {
+        var bound = new float[normalizer.Dim];
+        for (int d = 0; d < bound.Length; d++) bound[d] = (y - normalizer.Offset[d]) / normalizer.Scale[d];
+        return bound;
     }
 
     private static string WeightsHash(string directory)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
+using ImmisciblePolicy.Policy;
 using ImmisciblePolicy.Robotics;
 using Microsoft.Extensions.Logging;
 
@@ -10,20 +11,36 @@ namespace ImmisciblePolicy.Server.Inference;
 /// <param name="MaxWaitMs">batching window.</param>
 /// <param name="QueueCapacity">waiting requests per policy.</param>
 /// <param name="TorchThreads">libtorch intra-op threads of each worker thread (null: TorchRuntime's default).</param>
-public sealed record WorkerSettings(int MaxBatch, double MaxWaitMs, int QueueCapacity, int? TorchThreads = null);
+/// <param name="Engine">what runs the denoiser: TorchSharp, or ONNX Runtime over the checkpoint exported in memory.</param>
+/// <param name="Onnx">ONNX Runtime settings (threads, device) when <paramref name="Engine"/> is Onnx; null = defaults.</param>
+public sealed record WorkerSettings(int MaxBatch, double MaxWaitMs, int QueueCapacity, int? TorchThreads = null,
+    PolicyEngine Engine = PolicyEngine.Torch, Onnx.OnnxEngineOptions? Onnx = null);
+
+/// <summary>A checkpoint directory outside every policy root the server may load from (PERMISSION_DENIED).</summary>
+public sealed class PolicyRootException(string message) : Exception(message);
 
 /// <summary>
 /// The policies being served, by id. Loading one checkpoint never affects the others: a corrupt checkpoint
 /// fails its own load (logged) and the rest keep serving. Replacing or unloading a policy disposes its worker
-/// after the running batch.
+/// after the running batch. <see cref="Load"/> (the admin call) only reads checkpoints inside the policies
+/// directory or an extra root given at start-up, with symlinks resolved first.
 /// </summary>
-public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSettings settings, ILogger<PolicyRegistry> logger) : IDisposable
+/// <param name="policiesDirectory">directory whose sub-directories are policies; relative checkpoint paths resolve against it.</param>
+/// <param name="settings">worker settings.</param>
+/// <param name="logger">load/unload log.</param>
+/// <param name="extraRoots">further directories <see cref="Load"/> may read checkpoints from (none by default).</param>
+public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSettings settings, ILogger<PolicyRegistry> logger,
+    IReadOnlyList<string>? extraRoots = null) : IDisposable
 {
     private readonly ConcurrentDictionary<string, ServedPolicy> _policies = new(StringComparer.Ordinal);
     private readonly object _loadGate = new();
 
     /// <summary>The directory relative checkpoint paths resolve against.</summary>
     public string PoliciesDirectory { get; } = Path.GetFullPath(policiesDirectory);
+
+    /// <summary>Where <see cref="Load"/> may read checkpoints: the policies directory and the extra roots, absolute.</summary>
+    public IReadOnlyList<string> PolicyRoots { get; } =
+        [Path.GetFullPath(policiesDirectory), .. (extraRoots ?? []).Select(r => Path.GetFullPath(r))];
 
     /// <summary>Every served policy, ordered by id.</summary>
     public IReadOnlyList<ServedPolicy> All => [.. _policies.Values.OrderBy(p => p.Description.Id, StringComparer.Ordinal)];
@@ -47,7 +64,7 @@ public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSetti
             if (name.StartsWith('.') || name.EndsWith(".previous", StringComparison.Ordinal) || !IsValidId(name)) continue;
             try
             {
-                Load(name, dir);
+                LoadFrom(name, dir);
             }
 #pragma warning disable CA1031 // one bad checkpoint must not stop the others; the failure is logged
             catch (Exception e)
@@ -61,23 +78,35 @@ public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSetti
     }
 
     /// <summary>
-    /// Loads the checkpoint at <paramref name="checkpointDir"/> (absolute or relative to the policies
-    /// directory) as <paramref name="id"/>, replacing a policy of that id.
+    /// Loads the checkpoint at <paramref name="checkpointDir"/> (relative to the policies directory, or absolute)
+    /// as <paramref name="id"/>, replacing a policy of that id. The directory, with <c>..</c> and every symlink
+    /// resolved, must lie inside one of <see cref="PolicyRoots"/>.
     /// </summary>
     /// <exception cref="ArgumentException">the id is not a valid name.</exception>
+    /// <exception cref="PolicyRootException">the directory is outside every policy root.</exception>
     /// <exception cref="DirectoryNotFoundException">no such directory.</exception>
     /// <exception cref="InvalidDataException">the checkpoint is incomplete or corrupt.</exception>
     public PolicyDescription Load(string id, string checkpointDir)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(checkpointDir);
         var dir = Path.GetFullPath(Path.Combine(PoliciesDirectory, checkpointDir));
+        var real = PolicyPaths.RealPath(dir);
+        if (!PolicyRoots.Any(root => PolicyPaths.IsInside(real, PolicyPaths.RealPath(root))))
+            throw new PolicyRootException($"checkpoint directory '{checkpointDir}' resolves outside the policies directory and the extra policy roots");
+        // Load what was checked: the resolved directory, not a path a symlink swap could redirect.
+        return LoadFrom(string.IsNullOrEmpty(id) ? Path.GetFileName(dir.TrimEnd(Path.DirectorySeparatorChar)) : id, real, checkpointDir);
+    }
+
+    // Start-up loading (LoadAll) trusts the operator's policies directory, symlinked entries included.
+    private PolicyDescription LoadFrom(string id, string dir, string? requested = null)
+    {
         if (string.IsNullOrEmpty(id)) id = Path.GetFileName(dir.TrimEnd(Path.DirectorySeparatorChar));
         if (!IsValidId(id))
             throw new ArgumentException($"policy id must match {IdPattern().ToString()}; got '{id}'", nameof(id));
-        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"checkpoint directory not found: {checkpointDir}");
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"checkpoint directory not found: {requested ?? dir}");
         lock (_loadGate)
         {
-            var policy = LoadCheckpoint(dir);
+            var policy = LoadCheckpoint(dir, settings);
             PolicyDescription description;
             try
             {
@@ -95,7 +124,11 @@ public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSetti
                 old = previous;
                 return new ServedPolicy(description, worker);
             });
-            old?.Worker.Dispose();
+            if (old is not null)
+            {
+                old.Worker.Dispose();
+                MemoryRelease.Release();
+            }
             ServerLog.PolicyLoaded(logger, id, dir, description.Version.Step, description.Version.Hash);
             return description;
         }
@@ -106,6 +139,7 @@ public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSetti
     {
         if (!_policies.TryRemove(id, out var served)) return false;
         served.Worker.Dispose();
+        MemoryRelease.Release();
         ServerLog.PolicyUnloaded(logger, id);
         return true;
     }
@@ -121,12 +155,17 @@ public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSetti
     }
 
     // PolicyCheckpoint.Load reports a bad checkpoint with several exception types (and libtorch may throw
-    // its own when a tensor does not fit); all of them mean "this checkpoint is unusable".
-    private static TrainedPolicy LoadCheckpoint(string dir)
+    // its own when a tensor does not fit); all of them mean "this checkpoint is unusable". An engine the server
+    // cannot run (CUDA asked for without the GPU package) is a server configuration error, reported as such.
+    private static TrainedPolicy LoadCheckpoint(string dir, WorkerSettings settings)
     {
         try
         {
-            return PolicyCheckpoint.Load(dir);
+            return PolicyCheckpoint.Load(dir, settings.Engine, settings.Onnx);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new InvalidOperationException($"the server's {settings.Engine} engine cannot run here: {e.Message}", e);
         }
         catch (Exception e) when (e is not InvalidDataException and not DirectoryNotFoundException and not OutOfMemoryException)
         {

@@ -47,7 +47,8 @@ public static class TelemetryEncoder
         var m = record.Window;
         return Write((ref MessagePackWriter w) =>
         {
-            w.WriteMapHeader(10);
+            var t = record.Telemetry ?? new TelemetryCounters(0, 0, 0, 0);
+            w.WriteMapHeader(15);
             w.Write("v"); w.Write(TelemetryTopics.SchemaVersion);
             w.Write("policy"); w.Write(record.PolicyId);
             w.Write("time"); w.Write(UnixSeconds(record.Time));
@@ -58,6 +59,11 @@ public static class TelemetryEncoder
             w.Write("rejected"); w.Write(m.Rejected);
             w.Write("p50_ms"); w.Write(m.P50Ms);
             w.Write("p99_ms"); w.Write(m.P99Ms);
+            w.Write("non_finite"); w.Write(record.NonFinite);
+            w.Write("telemetry_dropped"); w.Write(t.Dropped);
+            w.Write("robot_relayed"); w.Write(t.Relayed);
+            w.Write("robot_rejected"); w.Write(t.Rejected);
+            w.Write("robot_warnings_suppressed"); w.Write(t.SuppressedWarnings);
         });
     }
 

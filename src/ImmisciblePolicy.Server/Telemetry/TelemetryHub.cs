@@ -11,6 +11,9 @@ namespace ImmisciblePolicy.Server.Telemetry;
 /// where robots publish <c>obs</c>/<c>executed</c>. <see cref="Publish"/> only enqueues, never blocks:
 /// beyond <c>queueCapacity</c> waiting messages new ones are dropped, and a subscriber that stops reading
 /// costs at most its send high-water mark of memory (ZeroMQ PUB drops for it instead of waiting).
+/// Robot input is bounded too: a message larger than <c>maxRobotMessageBytes</c> makes ZeroMQ disconnect its
+/// sender before the message is buffered (ZMQ_MAXMSGSIZE), at most the receive high-water mark of messages
+/// wait, and rejected messages are counted with one warning per 10 s (<see cref="LogRateLimiter"/>).
 /// </summary>
 public sealed class TelemetryHub : IDisposable
 {
@@ -20,18 +23,27 @@ public sealed class TelemetryHub : IDisposable
     private readonly NetMQPoller _poller;
     private readonly int _queueCapacity;
     private readonly ILogger _logger;
-    private long _pending, _dropped, _relayed;
+    private readonly int _maxRobotMessageBytes;
+    private readonly LogRateLimiter _rejectedLog = new(TimeSpan.FromSeconds(10));
+    private long _pending, _dropped, _relayed, _rejected;
+
+    /// <summary>Default of the robot message cap: 64 KiB, hundreds of times a low-dimensional obs/executed message.</summary>
+    public const int DefaultMaxRobotMessageBytes = 64 << 10;
 
     /// <param name="endpoint">PUB endpoint to bind, e.g. tcp://127.0.0.1:5556 (port * picks a free one).</param>
     /// <param name="relayEndpoint">SUB endpoint to bind for robot messages, or null.</param>
     /// <param name="highWatermark">per-subscriber send buffer in messages.</param>
     /// <param name="queueCapacity">messages waiting for the telemetry thread before new ones are dropped.</param>
     /// <param name="logger">for rejected robot messages.</param>
-    public TelemetryHub(string endpoint, string? relayEndpoint, int highWatermark, int queueCapacity, ILogger logger)
+    /// <param name="maxRobotMessageBytes">largest robot message frame accepted on the relay socket.</param>
+    public TelemetryHub(string endpoint, string? relayEndpoint, int highWatermark, int queueCapacity, ILogger logger,
+        int maxRobotMessageBytes = DefaultMaxRobotMessageBytes)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(endpoint);
         ArgumentOutOfRangeException.ThrowIfLessThan(highWatermark, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(queueCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxRobotMessageBytes, 256);
+        _maxRobotMessageBytes = maxRobotMessageBytes;
         _queueCapacity = queueCapacity;
         _logger = logger;
         _publisher = new PublisherSocket();
@@ -52,6 +64,8 @@ public sealed class TelemetryHub : IDisposable
         {
             _relay = new SubscriberSocket();
             _relay.Options.ReceiveHighWatermark = highWatermark;
+            // ZMQ_MAXMSGSIZE: a peer sending a larger frame is disconnected before the frame is buffered.
+            _relay.Options.MaxMsgSize = maxRobotMessageBytes;
             _relay.Options.Linger = TimeSpan.Zero;
             _relay.Bind(relayEndpoint);
             RelayEndpoint = _relay.Options.LastEndpoint ?? relayEndpoint;
@@ -74,6 +88,18 @@ public sealed class TelemetryHub : IDisposable
 
     /// <summary>Robot messages relayed.</summary>
     public long Relayed => Interlocked.Read(ref _relayed);
+
+    /// <summary>Robot messages rejected (malformed, unknown topic, wrong schema, too large) since the start.</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>Rejection warnings held back by the rate limit since the start.</summary>
+    public long SuppressedWarnings => _rejectedLog.Suppressed;
+
+    /// <summary>Messages waiting for the telemetry thread now (bounded by the queue capacity).</summary>
+    public long Pending => Interlocked.Read(ref _pending);
+
+    /// <summary>The counters, for the metrics telemetry.</summary>
+    public TelemetryCounters Counters => new(Dropped, Relayed, Rejected, SuppressedWarnings);
 
     /// <summary>Queues a message for publishing; returns false (and drops it) when the queue is full.</summary>
     public bool Publish(string topic, byte[] payload)
@@ -103,7 +129,12 @@ public sealed class TelemetryHub : IDisposable
         {
             if (message.FrameCount != 2)
             {
-                ServerLog.TelemetryRejected(_logger, "?", $"expected 2 frames, got {message.FrameCount}");
+                Reject("?", $"expected 2 frames, got {message.FrameCount}");
+                continue;
+            }
+            if (message[0].MessageSize > 64 || message[1].MessageSize > _maxRobotMessageBytes)
+            {
+                Reject("?", $"frames of {message[0].MessageSize} and {message[1].MessageSize} bytes exceed the caps (64-byte topic, {_maxRobotMessageBytes}-byte payload)");
                 continue;
             }
             var topic = message[0].ConvertToString(Encoding.UTF8);
@@ -111,12 +142,19 @@ public sealed class TelemetryHub : IDisposable
             var reason = RobotTelemetryValidator.Check(topic, payload);
             if (reason is not null)
             {
-                ServerLog.TelemetryRejected(_logger, topic, reason);
+                Reject(topic, reason);
                 continue;
             }
             Send(topic, payload);
             Interlocked.Increment(ref _relayed);
         }
+    }
+
+    private void Reject(string topic, string reason)
+    {
+        long total = Interlocked.Increment(ref _rejected);
+        if (_rejectedLog.ShouldLog(out long suppressed))
+            ServerLog.TelemetryRejected(_logger, topic, reason, suppressed, _rejectedLog.Period.TotalSeconds, total);
     }
 
     /// <inheritdoc />

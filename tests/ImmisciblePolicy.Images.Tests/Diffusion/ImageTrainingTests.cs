@@ -100,4 +100,12 @@ public sealed class ImageTrainingTests
         Assert.Equal(L(11), L(11));
         Assert.NotEqual(L(11), L(12));
     }
+
+    [Fact]
+    public void ObservationAwarePairing_IsRejectedForImageModels_NamingTheAlternatives()
+    {
+        var config = TinyRun(1, NoiseAssignmentMethod.ObservationAwareAssignment);
+        var e = Assert.Throws<ArgumentException>(config.Validate);
+        Assert.Contains("policies only", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -47,8 +47,29 @@ internal static class DatasetFixtures
         actionNames: ["a"],
         tasks: ["only task"]);
 
+    /// <summary>
+    /// Episodes of 3 observation entries, the first two observation.environment_state ("corner0.x", "corner0.y"), the
+    /// last observation.state ("agent.x"), labelled with modes: episode e follows mode e % 2 of ["clockwise", "counterclockwise"].
+    /// </summary>
+    public static DemonstrationDataset MakeModalDataset(params int[] lengths) => new(
+        [.. lengths.Select((length, e) =>
+        {
+            var states = Enumerable.Range(0, length).Select(t => new float[] { 1000 * e + t, -t, 7 * e + 0.5f * t }).ToArray();
+            var actions = Enumerable.Range(0, length).Select(t => new float[] { e, t }).ToArray();
+            return Episode.FromFrames(states, actions, 10, taskIndex: 0, mode: e % 2);
+        })],
+        fps: 10,
+        stateNames: ["corner0.x", "corner0.y", "agent.x"],
+        actionNames: ["target.x", "target.y"],
+        tasks: ["Push the T-shaped block onto the goal pose."],
+        robotType: "pusht-sim",
+        environmentStateDim: 2,
+        modeNames: ["clockwise", "counterclockwise"]);
+
     public static void AssertSameDataset(DemonstrationDataset expected, DemonstrationDataset actual)
     {
+        Assert.Equal(expected.EnvironmentStateDim, actual.EnvironmentStateDim);
+        Assert.Equal(expected.ModeNames, actual.ModeNames);
         Assert.Equal(expected.Fps, actual.Fps);
         Assert.Equal(expected.RobotType, actual.RobotType);
         Assert.Equal(expected.StateNames, actual.StateNames);
@@ -60,6 +81,7 @@ internal static class DatasetFixtures
             Episode a = expected.Episodes[e], b = actual.Episodes[e];
             Assert.Equal(a.Length, b.Length);
             Assert.Equal(a.TaskIndex, b.TaskIndex);
+            Assert.Equal(a.Mode, b.Mode);
             Assert.Equal(a.States.ToArray(), b.States.ToArray());
             Assert.Equal(a.Actions.ToArray(), b.Actions.ToArray());
             Assert.Equal(a.Timestamps.ToArray(), b.Timestamps.ToArray());

@@ -72,7 +72,9 @@ public sealed class LeRobotDatasetWriterTests : IDisposable
         Assert.Equal(100.0, (double)info["data_files_size_in_mb"]!);
         Assert.Equal("0:2", (string?)info["splits"]!["train"]);
         Assert.Equal("data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet", (string?)info["data_path"]);
-        Assert.Equal("videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4", (string?)info["video_path"]);
+        // No video features, so no video path (LeRobot's create_empty_dataset_info writes null then).
+        Assert.True(info.ContainsKey("video_path"));
+        Assert.Null(info["video_path"]);
 
         JsonObject features = info["features"]!.AsObject();
         Assert.Equal(
@@ -84,6 +86,67 @@ public sealed class LeRobotDatasetWriterTests : IDisposable
         Assert.Equal("""{"dtype":"bool","shape":[1],"names":null}""", features["next.done"]!.ToJsonString());
         Assert.Equal("""{"dtype":"int64","shape":[1],"names":null}""", features["index"]!.ToJsonString());
         Assert.Equal("""{"dtype":"float32","shape":[1],"names":null}""", features["timestamp"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task WriteThenRead_WithEnvironmentStateAndModeLabels_RoundTrips()
+    {
+        DemonstrationDataset dataset = DatasetFixtures.MakeModalDataset(3, 4, 2);
+        string root = scratch.Combine("modal");
+
+        await new LeRobotDatasetWriter().WriteAsync(dataset, root);
+
+        DatasetFixtures.AssertSameDataset(dataset, await LeRobotDatasetReader.ReadAsync(root));
+        Assert.Equal([("clockwise", 2.0 / 3), ("counterclockwise", 1.0 / 3)], dataset.ModeShares);
+    }
+
+    [Fact]
+    public async Task Write_EnvironmentStateAndModes_AreSeparateFeaturesAndColumns()
+    {
+        string root = scratch.Combine("modal-layout");
+        await new LeRobotDatasetWriter().WriteAsync(DatasetFixtures.MakeModalDataset(3, 4), root);
+
+        JsonObject features = ReadJson(root, "meta/info.json")["features"]!.AsObject();
+        // LeRobot's pusht_keypoints layout: the agent is observation.state, the block is observation.environment_state.
+        Assert.Equal("""{"dtype":"float32","shape":[1],"names":["agent.x"]}""", features["observation.state"]!.ToJsonString());
+        Assert.Equal("""{"dtype":"float32","shape":[2],"names":["corner0.x","corner0.y"]}""", features["observation.environment_state"]!.ToJsonString());
+        Assert.Equal("""{"dtype":"int64","shape":[1],"names":null,"info":{"mode_names":["clockwise","counterclockwise"]}}""",
+            features["episode_mode"]!.ToJsonString());
+
+        await using var data = await ParquetTableReader.OpenAsync(root, "data/chunk-000/file-000.parquet", CancellationToken.None);
+        var ct = CancellationToken.None;
+        Assert.Equal(new float[] { 0, 0.5f, 1, 7, 7.5f, 8, 8.5f }, await data.ReadFloatListAsync("observation.state", 1, ct));
+        Assert.Equal(new float[] { 0, 0, 1, -1, 2, -2, 1000, 0, 1001, -1, 1002, -2, 1003, -3 },
+            await data.ReadFloatListAsync("observation.environment_state", 2, ct));
+        Assert.Equal(new long[] { 0, 0, 0, 1, 1, 1, 1 }, await data.ReadInt64Async("episode_mode", ct));
+        await using var episodes = await ParquetTableReader.OpenAsync(root, "meta/episodes/chunk-000/file-000.parquet", ct);
+        Assert.Equal(new long[] { 0, 1 }, await episodes.ReadInt64Async("episode_mode", ct));
+
+        JsonObject stats = ReadJson(root, "meta/stats.json");
+        Assert.Equal([1003.0, 0.0], Doubles(stats["observation.environment_state"]!["max"]));
+        Assert.Equal([4.0 / 7], Doubles(stats["episode_mode"]!["mean"]));  // 4 of the 7 frames are mode 1
+    }
+
+    [Fact]
+    public async Task Read_ModeLabelThatChangesWithinAnEpisode_IsRejectedNamingTheRow()
+    {
+        string root = scratch.Combine("modal-bad");
+        await new LeRobotDatasetWriter().WriteAsync(DatasetFixtures.MakeModalDataset(3), root);
+        var table = new ParquetTableWriter();
+        table.AddList("observation.state", new float[] { 0, 0.5f, 1 }, 1);
+        table.AddList("observation.environment_state", new float[] { 0, 0, 1, -1, 2, -2 }, 2);
+        table.AddList("action", new float[] { 0, 0, 0, 1, 0, 2 }, 2);
+        table.AddInt64("episode_mode", [0, 1, 0]);
+        table.AddFloat("timestamp", [0f, 0.1f, 0.2f]);
+        table.AddInt64("frame_index", [0, 1, 2]);
+        table.AddInt64("episode_index", [0, 0, 0]);
+        table.AddInt64("index", [0, 1, 2]);
+        table.AddInt64("task_index", [0, 0, 0]);
+        await table.WriteAsync(Path.Combine(root, "data/chunk-000/file-000.parquet"), null, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => LeRobotDatasetReader.ReadAsync(root));
+
+        Assert.Contains("episode_mode changes from 0 to 1 within the episode", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -39,4 +39,10 @@ internal sealed class FakeScheduler : IDiffusionScheduler
         Steps.Add((timestep, numInferenceSteps));
         return sample - 0.1f * modelOutput;
     }
+
+    /// <summary>Deterministic: never adds variance noise.</summary>
+    public bool NeedsVarianceNoise(long timestep, int numInferenceSteps) => false;
+
+    public Tensor StepWithNoise(Tensor modelOutput, long timestep, Tensor sample, int numInferenceSteps, Tensor? varianceNoise) =>
+        Step(modelOutput, timestep, sample, numInferenceSteps, null);
 }

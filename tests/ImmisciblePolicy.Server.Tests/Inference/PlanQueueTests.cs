@@ -36,10 +36,10 @@ public sealed class PlanQueueTests
         Assert.Same(first, taken);
         var batch = new List<PlanJob> { first };
         queue.TakeCompatible(batch, j => first.Input.CanBatchWith(j.Input), 4, Stopwatch.GetTimestamp());
-        Assert.Equal([first, same[0], same[1], same[2]], batch);
-        Assert.Same(seeded, queue.TakeFirst());                        // incompatible jobs kept their order
-        Assert.Same(otherSteps, queue.TakeFirst());
+        Assert.Equal([first, seeded, same[0], same[1]], batch);         // a seed no longer keeps a request out of a batch
+        Assert.Same(otherSteps, queue.TakeFirst());                    // incompatible jobs kept their order
         Assert.Same(ddpm, queue.TakeFirst());
+        Assert.Same(same[2], queue.TakeFirst());
         Assert.Same(same[3], queue.TakeFirst());
     }
 
