@@ -102,6 +102,20 @@ public static class DemonstrationGenerator
         return u < mix ? PushTMode.Clockwise : PushTMode.CounterClockwise;
     }
 
+    /// <summary>
+    /// The bimodal side of episode <paramref name="index"/> for a left share <paramref name="mix"/>: at 0.5 the
+    /// alternation of <see cref="BimodalReachExpert.SideForEpisode"/>; otherwise episode i goes left exactly when
+    /// floor((i + 1) mix) &gt; floor(i mix), so every prefix of n episodes holds floor(n mix) or floor(n mix) + 1 left
+    /// ones (exact proportions, interleaved, no randomness: a small dataset gets the mix it asked for).
+    /// </summary>
+    public static ReachMode BimodalSideFor(int index, double mix)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        if (!(mix >= 0 && mix <= 1)) throw new ArgumentOutOfRangeException(nameof(mix), mix, "expected a left share in [0, 1]");
+        if (mix == 0.5) return BimodalReachExpert.SideForEpisode(index);
+        return Math.Floor((index + 1) * mix) > Math.Floor(index * mix) ? ReachMode.Left : ReachMode.Right;
+    }
+
     private sealed record EpisodeRecord(Episode Episode, bool Success, double FinalScore, string? Classified);
 
     private static EpisodeRecord Record(SimTaskKind task, long seed, int index, DemonstrationOptions options, bool labelled,
@@ -144,8 +158,8 @@ public static class DemonstrationGenerator
                 run = new PushTExpert().Run(pusht, PushTMode.None, options.Human, seed, observed);
                 break;
             case BimodalReachEnv reach:
-                // Alternate sides so both modes are equally represented.
-                var side = BimodalReachExpert.SideForEpisode(index);
+                // Half and half: alternate sides so both modes are equally represented; any other mix: exact proportions.
+                var side = BimodalSideFor(index, options.ModeMix ?? 0.5);
                 mode = TaskModes.Names(task).ToList().IndexOf(TaskModes.Name(side));
                 run = new BimodalReachExpert(reach.Config, side, unchecked((int)seed)).Run(reach, observed);
                 break;

@@ -13,7 +13,8 @@ public sealed record DemonstrationOptions
     /// counter-clockwise. Each episode's mode is drawn from its own seed (<see cref="DemonstrationGenerator.PushTModeFor"/>),
     /// so a dataset is reproducible and any subset of seeds has the same expected mix. Default 0.5 (a 50/50 bimodal
     /// target). Null: the unimodal expert that always takes the shorter way (the demonstrations of the published study
-    /// runs, which carry no mode labels). The bimodal task ignores this: its expert alternates sides (exactly balanced).
+    /// runs, which carry no mode labels). Bimodal reach: the share of episodes reaching the left target, in exact
+    /// proportions (<see cref="DemonstrationGenerator.BimodalSideFor"/>; 0.5 and null alternate sides).
     /// </summary>
     public double? ModeMix { get; init; } = 0.5;
 

@@ -16,11 +16,16 @@ internal static class PairingProbes
     /// sees it in training: mean pair distance against vanilla noise from the same draws, noise-cluster separation
     /// against vanilla's, and the median cost of one assignment against one vanilla draw.
     /// </summary>
-    public static MiscibilityRecord Miscibility(NoiseAssignmentConfig noise, Tensor x0, int repeats, long seed)
+    public static MiscibilityRecord Miscibility(NoiseAssignmentConfig noise, Tensor x0, int repeats, long seed, Tensor? condition = null)
     {
         using var scope = NewDisposeScope();
         using var mode = no_grad();
-        var assigner = NoiseAssigners.Create(noise);
+        // The probe measures the pairing itself: a vanilla warm-up would make step 0 look vanilla.
+        var created = NoiseAssigners.Create(noise with { WarmupSteps = 0 });
+        var assigner = created is IConditionalNoiseAssigner conditional
+            ? new ConditionBound(conditional, condition ?? throw new ArgumentException(
+                $"pairing '{created.Name}' needs the batch's conditions to be probed", nameof(condition)))
+            : created;
         var distance = MiscibilityMetrics.DistanceReduction(assigner, x0, seed);
         using var g1 = new Generator((ulong)seed + 1);
         using var g2 = new Generator((ulong)seed + 1);
@@ -78,5 +83,13 @@ internal static class PairingProbes
         }
         Array.Sort(times);
         return times[repeats / 2];
+    }
+
+    /// <summary>A conditional pairing with the batch's conditions fixed, so the probes can call it like any other.</summary>
+    private sealed class ConditionBound(IConditionalNoiseAssigner inner, Tensor condition) : INoiseAssigner
+    {
+        public string Name => inner.Name;
+
+        public Tensor Assign(Tensor x0, Generator? generator, long step = 0) => inner.Assign(x0, condition, generator, step);
     }
 }

@@ -21,7 +21,7 @@ internal static class PolicyCell
     public static PolicyRunConfig Config(StudyCell cell) => new()
     {
         Task = StudyTasks.SimTask(cell.Task),
-        Noise = cell.Method.Noise,
+        Noise = cell.Method.NoiseFor(cell.Budget.Steps),
         Policy = new DiffusionPolicyConfig { Unet = new UnetConfig { DownDims = cell.Budget.Widths, DiffusionStepEmbedDim = cell.Budget.StepEmbedDim } },
         Trainer = new TrainerConfig
         {
@@ -35,11 +35,13 @@ internal static class PolicyCell
     {
         var b = cell.Budget;
         var task = StudyTasks.SimTask(cell.Task);
-        log($"demonstrations: {b.DemoEpisodes} {task} expert episodes");
-        // The study's Push-T cells keep the unimodal expert their published results were measured with (docs/results);
-        // pass DemonstrationOptions with a ModeMix to study the multimodal demonstrations instead.
-        var demo = DemonstrationGenerator.Generate(task, b.DemoEpisodes, 0, onlySuccessful: false, cancellationToken: ct,
-            options: DemonstrationOptions.Unimodal).Dataset;
+        // ModeMix null: the first study's demonstrations (Push-T's unimodal expert, bimodal sides alternating); set: the
+        // multimodal expert with that mix (Push-T clockwise share, bimodal left share).
+        var options = new DemonstrationOptions { ModeMix = b.ModeMix };
+        var report = DemonstrationGenerator.Generate(task, b.DemoEpisodes, 0, onlySuccessful: false, cancellationToken: ct, options: options);
+        var demo = report.Dataset;
+        log($"demonstrations: {b.DemoEpisodes} {task} expert episodes, expert success {report.SuccessRate:P1}" +
+            (demo.HasModes ? ", modes " + string.Join(", ", demo.ModeShares.Select(m => $"{m.Mode} {m.Share:P1}")) : ""));
         var config = PolicyTraining.FitShapes(Config(cell), demo);
         var p = config.Policy;
         var sampler = new SequenceSampler(demo, new SequenceHorizons(p.ObsSteps, p.Horizon, p.ActionSteps));
@@ -51,7 +53,10 @@ internal static class PolicyCell
             var batch = sampler.SampleBatch(b.BatchSize, new Random(12345));
             using var scope = NewDisposeScope();
             var x0 = tensor(actionNormalizer.Normalize(batch.Actions)).reshape(batch.BatchSize, p.Horizon, p.ActionDim).mul(config.Noise.DataScale);
-            session.SetMiscibility(PairingProbes.Miscibility(config.Noise, x0, b.MiscibilityRepeats, cell.Seed));
+            // The observation windows as the conditional pairings see them (B, To * Do); raw units suffice because the
+            // observation-aware cost standardises each coordinate over the batch.
+            var condition = tensor(batch.Observations).reshape(batch.BatchSize, -1);
+            session.SetMiscibility(PairingProbes.Miscibility(config.Noise, x0, b.MiscibilityRepeats, cell.Seed, condition));
             log($"miscibility: {Describe(session.Record.Miscibility!)}");
         }
 
@@ -60,7 +65,7 @@ internal static class PolicyCell
         {
             if (!evalSteps.Contains(step) || session.HasPoint(step)) return;
             using var policy = PolicyCheckpoint.Load(dir);
-            var r = PolicyEvaluator.Evaluate(policy, task, new EvaluationConfig(b.EvalEpisodes), cancellationToken: ct);
+            var r = PolicyEvaluator.Evaluate(policy, task, new EvaluationConfig(b.EvalEpisodes).For(policy.Config), cancellationToken: ct);
             var metrics = new Dictionary<string, double>
             {
                 [StudyMetrics.Score] = r.Score,
@@ -74,8 +79,19 @@ internal static class PolicyCell
                 metrics[StudyMetrics.ModeNone] = f[TaskModes.Unclassified];
                 if (double.IsFinite(r.ModeTotalVariation)) metrics[StudyMetrics.ModeTv] = r.ModeTotalVariation;
             }
+            if (demo.HasModes)
+            {
+                // Every mode's share of all test episodes (key mode:<name>, "none" = unclassified) and the distance of
+                // the classified rollouts' mix to the demonstrations' (the Immiscible Diffusion Policy paper's metric).
+                foreach (var (mode, share) in r.ModeFrequencies) metrics[StudyMetrics.ModeShare(mode)] = share;
+                foreach (var (mode, share) in demo.ModeShares) metrics[StudyMetrics.DemonstrationShare(mode)] = share;
+                if (double.IsFinite(r.ModeTotalVariationToDemonstrations)) metrics[StudyMetrics.ModeTvDemo] = r.ModeTotalVariationToDemonstrations;
+                if (double.IsFinite(r.ModeTotalVariation)) metrics[StudyMetrics.ModeTv] = r.ModeTotalVariation;
+            }
             session.AddPoint(step, metrics);
-            log($"step {step}: score {r.Score:F3}, success {r.SuccessRate:P0} ({b.EvalEpisodes} episodes), train time {session.TrainSeconds:F0} s");
+            log($"step {step}: score {r.Score:F3}, success {r.SuccessRate:P0} ({b.EvalEpisodes} episodes), train time {session.TrainSeconds:F0} s" +
+                (demo.HasModes ? ", modes " + string.Join(", ", r.ModeFrequencies.Select(m => $"{m.Key} {m.Value:P0}")) +
+                                 $", TV to demonstrations {r.ModeTotalVariationToDemonstrations:F3}" : ""));
         }
 
         var checkpoint = Path.Combine(session.Directory, "checkpoint");

@@ -13,6 +13,16 @@ public sealed record StudyMethod(string Id, string Label, NoiseAssignmentConfig 
 {
     /// <summary>True for the baseline every other method is compared against.</summary>
     public bool IsVanilla => Noise.Method == NoiseAssignmentMethod.Vanilla && Noise.DataScale == 1.0;
+
+    /// <summary>
+    /// Vanilla noise for this share of a cell's training steps before the pairing starts
+    /// (<see cref="NoiseAssignmentConfig.WarmupSteps"/> = round(share x steps)); 0 = paired from the first step.
+    /// </summary>
+    public double NoiseWarmupShare { get; init; }
+
+    /// <summary>The pairing configuration for a cell of <paramref name="steps"/> training steps.</summary>
+    public NoiseAssignmentConfig NoiseFor(long steps) =>
+        NoiseWarmupShare > 0 ? Noise with { WarmupSteps = (long)Math.Round(NoiseWarmupShare * steps) } : Noise;
 }
 
 /// <summary>The methods of the study (Immiscible Diffusion's family), in table order.</summary>
@@ -35,11 +45,36 @@ public static class StudyMethods
     public static StudyMethod Scale2Knn4 { get; } =
         new("ds2-knn4", "data scale 2 + KNN k=4", new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.Knn, K = 4, DataScale = 2.0 });
 
+    /// <summary>
+    /// Linear assignment with the Immiscible Diffusion Policy recipe: the cost on per-coordinate standardised actions
+    /// (<see cref="NoiseAssignmentConfig.StandardizeForCost"/>) and vanilla noise for the first 10 % of training
+    /// (<see cref="NoiseWarmupShare"/>), so the denoiser first learns the observation-conditioned mapping.
+    /// </summary>
+    public static StudyMethod LinearAssignmentRecipe { get; } =
+        new("la-recipe", "linear assignment, standardised + 10 % warm-up",
+            new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.LinearAssignment, StandardizeForCost = true }) { NoiseWarmupShare = 0.1 };
+
+    /// <summary>
+    /// Observation-aware linear assignment (<see cref="ObservationAwareAssignmentNoise"/>, lambda = 1): a noise moves
+    /// between two samples only as far as their observations are alike; tests whether batch-wide pairing fails
+    /// because it decouples the noise from the observation.
+    /// </summary>
+    public static StudyMethod ObservationAware { get; } =
+        new("obs-aware", "observation-aware assignment (lambda = 1)",
+            new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.ObservationAwareAssignment, ConditionWeight = 1.0 });
+
+    /// <summary>The policy study's methods (round 2, docs/results/study-policy-protocol.md), in table order.</summary>
+    public static IReadOnlyList<StudyMethod> Policy { get; } =
+        [Vanilla, Knn(2), Knn(4), LinearAssignment, LinearAssignmentRecipe, ObservationAware];
+
     /// <summary>All seven methods of the issue: vanilla, LA, KNN k = 2/4/8, data scaling alone and with KNN.</summary>
     public static IReadOnlyList<StudyMethod> All { get; } = [Vanilla, LinearAssignment, Knn(2), Knn(4), Knn(8), Scale2, Scale2Knn4];
 
+    /// <summary>Every method of either study round, in table order (<see cref="All"/>, then the policy round's additions).</summary>
+    public static IReadOnlyList<StudyMethod> Known { get; } = [.. All, LinearAssignmentRecipe, ObservationAware];
+
     /// <summary>The method with id <paramref name="id"/>; the error lists the known ids.</summary>
     public static StudyMethod Parse(string id) =>
-        All.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"unknown method '{id}': expected one of {string.Join(", ", All.Select(m => m.Id))}", nameof(id));
+        Known.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"unknown method '{id}': expected one of {string.Join(", ", Known.Select(m => m.Id))}", nameof(id));
 }

@@ -26,6 +26,15 @@ public static class StudyMetrics
     public const string ModeLeft = "mode_left", ModeRight = "mode_right", ModeNone = "mode_none";
     /// <summary>Images: Fréchet distance of generated samples in the metric classifier's feature space.</summary>
     public const string Fd = "fd";
+
+    /// <summary>Total-variation distance of the classified rollouts' mode mix to the demonstrations' mix.</summary>
+    public const string ModeTvDemo = "mode_tv_demo";
+
+    /// <summary>The key of a mode's share of all test episodes ("mode:clockwise", "mode:none").</summary>
+    public static string ModeShare(string mode) => "mode:" + mode;
+
+    /// <summary>The key of a mode's share of the demonstrations ("demo:clockwise"), stored with every scored point.</summary>
+    public static string DemonstrationShare(string mode) => "demo:" + mode;
     /// <summary>Images: share of class-conditional samples the classifier puts in their class.</summary>
     public const string ClassAccuracy = "class_acc";
     /// <summary>Pixel images: Fréchet distance of test images whose centre 14 x 14 was in-painted.</summary>
@@ -38,6 +47,11 @@ public static class StudyMetrics
     [
         new("pusht", Score, "Push-T score (mean max coverage reward)", true),
         new("bimodal", Score, "bimodal reach score", true),
+        new("pusht-mm", Score, "multimodal Push-T (Chipmunk physics, keypoints): DP score (mean max coverage reward)", true),
+        new("pusht-mm", Success, "multimodal Push-T: success rate (coverage > 0.95)", true),
+        new("pusht-mm", ModeTvDemo, "multimodal Push-T: TV distance of the rollouts' mode mix to the demonstrations'", false),
+        new("bimodal-skew", Score, "bimodal reach, unequal demonstration mix: score", true),
+        new("bimodal-skew", ModeTvDemo, "bimodal reach, unequal mix: TV distance of the rollouts' mode mix to the demonstrations'", false),
         new("fmnist", Fd, "Fashion-MNIST pixel generation, Fréchet distance", false),
         new("fmnist", InpaintFd, "Fashion-MNIST in-painting (centre 14x14), Fréchet distance", false),
         new("fmnist-latent", Fd, "Fashion-MNIST latent generation, Fréchet distance", false),

@@ -64,7 +64,36 @@ public static class StudyPresets
         StudyMethods.All, Seeds);
 
     /// <summary>All presets by name.</summary>
-    public static IReadOnlyList<StudyPreset> All { get; } = [Quick, Full];
+    /// <summary>
+    /// The policy study, round 2 (docs/results/study-policy-protocol.md, fixed before any cell ran): multimodal Push-T
+    /// on the Chipmunk physics (keypoints, 50/50 clockwise / counter-clockwise demonstrations) and the bimodal reach task
+    /// with the unequal demonstration mix chosen by the protocol's pilot; vanilla, KNN k = 2/4, linear assignment plain,
+    /// with the policy paper's recipe, and observation-aware. Seeds 0-2 for every cell, 3-4 for vanilla and the best
+    /// pairing on Push-T (run with --seeds).
+    /// </summary>
+    public static StudyPreset Policy { get; } = new("policy",
+        "multimodal Push-T (Chipmunk, keypoints) + bimodal reach with an unequal mix; 6 pairings; seeds 0-2 (3-4 for vanilla and the best)",
+        [
+            new TaskPlan(StudyTaskKind.PushTMultimodal, new TaskBudget
+            {
+                Steps = 10_000, EvalEvery = 2000, BatchSize = 64, LearningRate = 1e-3, WarmupSteps = 500, Widths = [32, 64, 128], StepEmbedDim = 32,
+                DemoEpisodes = 200, EvalEpisodes = 50, ModeMix = 0.5,
+            }),
+            new TaskPlan(StudyTaskKind.BimodalSkewed, new TaskBudget
+            {
+                Steps = 1000, EvalEvery = 200, BatchSize = 64, LearningRate = 3e-3, WarmupSteps = 50, Widths = [32, 64], StepEmbedDim = 32,
+                DemoEpisodes = BimodalSkewedEpisodes, EvalEpisodes = 100, ModeMix = BimodalSkewedLeftShare,
+            }),
+        ],
+        StudyMethods.Policy, [0, 1, 2, 3, 4]);
+
+    /// <summary>The bimodal task's demonstration mix in <see cref="Policy"/>: the protocol's pilot outcome (left share).</summary>
+    public const double BimodalSkewedLeftShare = 0.8;
+
+    /// <summary>The bimodal task's demonstration episodes in <see cref="Policy"/> (the protocol's pilot outcome).</summary>
+    public const int BimodalSkewedEpisodes = 100;
+
+    public static IReadOnlyList<StudyPreset> All { get; } = [Quick, Full, Policy];
 
     /// <summary>The preset named <paramref name="name"/>; the error lists the names.</summary>
     public static StudyPreset Parse(string name) =>

@@ -60,6 +60,7 @@ public static class StudyReport
             md.Append(MetricSection(metric, cells, plotDir, name));
         }
         md.Append(ModeSection(records));
+        md.Append(ModeMixSection(records));
         md.Append(MiscibilitySection(records));
         md.Append(BijectiveSection(records));
         var path = Path.Combine(outDir, $"study-{name}.md");
@@ -118,10 +119,11 @@ public static class StudyReport
             return md.ToString();
         }
         var (best, bestStep, methods) = Analyse(metric, cells);
-        string f = metric.HigherIsBetter ? "F3" : "F1";
+        bool policy = StudyTasks.IsPolicy(StudyTasks.Parse(metric.TaskId));
+        string f = policy ? "F3" : "F1";
         var b = cells[0].Budget;
         md.AppendLine(Inv, $"Budget: {b.Steps} steps, batch {b.BatchSize}, scored every {b.EvalEvery} steps; " +
-                           $"{(metric.HigherIsBetter ? $"{b.EvalEpisodes} test episodes" : $"{b.EvalSamples} samples, {b.SampleSteps} Euler steps")} per score. " +
+                           $"{(policy ? $"{b.EvalEpisodes} test episodes" : $"{b.EvalSamples} samples, {b.SampleSteps} Euler steps")} per score. " +
                            $"{(metric.HigherIsBetter ? "Higher" : "Lower")} is better. Vanilla's best mean: **{best.ToString(f, Inv)}** at step {bestStep}.");
         md.AppendLine();
         md.AppendLine("| method | seeds | final (mean ± 95% CI) | best per seed | final − vanilla (paired) | steps to vanilla's best | speed-up in steps | per seed | train time to vanilla's best | train s / 1k steps |");
@@ -180,6 +182,55 @@ public static class StudyReport
             md.AppendLine(Inv, $"| {g.First().MethodLabel} | {g.Count()} | {M(StudyMetrics.ModeLeft):P1} | {M(StudyMetrics.ModeRight):P1} | {M(StudyMetrics.ModeNone):P1} | {tv.Format("F3")} |");
         }
         md.AppendLine();
+        return md.ToString();
+    }
+
+    /// <summary>
+    /// Tasks whose cells record per-mode shares (<see cref="StudyMetrics.ModeShare"/>): at the final step, each mode's
+    /// share (mean over seeds), the demonstrations' minority mode pooled over seeds and test episodes with its 95 % Wilson
+    /// interval, the TV distance to the demonstrations' mix (mean ± 95 % t-interval over seeds) and its paired difference
+    /// to vanilla, and the collapse rule of docs/results/study-policy-protocol.md.
+    /// </summary>
+    private static string ModeMixSection(IReadOnlyList<CellRecord> records)
+    {
+        var md = new StringBuilder();
+        foreach (var task in records.Where(r => r.Completed && r.Curve.Count > 0 && r.Curve[^1].Metrics.Keys.Any(k => k.StartsWith("demo:", StringComparison.Ordinal)))
+                     .GroupBy(r => r.Task).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var last = task.ToDictionary(c => c, c => c.Curve[^1].Metrics);
+            var demo = last.Values.First().Where(kv => kv.Key.StartsWith("demo:", StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key["demo:".Length..], kv => kv.Value);
+            var modes = demo.Keys.ToList();
+            string minority = demo.OrderBy(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).First().Key;
+            md.AppendLine(Inv, $"## {task.Key}: modes at the final step");
+            md.AppendLine();
+            md.AppendLine(string.Create(Inv, $"Demonstrations: {string.Join(", ", demo.Select(kv => string.Create(Inv, $"{kv.Key} {kv.Value:P1}")))}; minority mode **{minority}**. ") +
+                               "Shares are of all test episodes (\"none\": the classifier found neither mode). Minority share pooled over seeds with a 95 % Wilson interval; " +
+                               "TV distance of the classified rollouts' mix to the demonstrations' (0 = same mix, 1 = disjoint), mean ± 95 % t-interval over seeds; " +
+                               "paired = method − vanilla on the same seed (`*`: interval excludes zero). Collapse (protocol): pooled minority share below half the " +
+                               "demonstrations' and its Wilson upper bound below the demonstrations' share.");
+            md.AppendLine();
+            md.AppendLine("| method | seeds | " + string.Join(" | ", modes.Append("none")) + " | minority share (pooled, 95 % Wilson) | TV to demonstrations | TV paired − vanilla | collapse? |");
+            md.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---|", modes.Count + 5)));
+            var vanillaTv = task.Where(c => c.Method == StudyMethods.Vanilla.Id)
+                .ToDictionary(c => c.Seed, c => last[c].GetValueOrDefault(StudyMetrics.ModeTvDemo, double.NaN));
+            foreach (var g in task.GroupBy(c => c.Method).OrderBy(g => MethodOrder(g.Key)))
+            {
+                double Mean(string key) => g.Select(c => last[c].GetValueOrDefault(key, double.NaN)).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
+                int episodes = g.Sum(c => c.Budget.EvalEpisodes);
+                int hits = g.Sum(c => (int)Math.Round(last[c].GetValueOrDefault(StudyMetrics.ModeShare(minority), 0) * c.Budget.EvalEpisodes));
+                var wilson = Robotics.ProportionInterval.Wilson(hits, episodes);
+                double pooled = hits / (double)episodes;
+                bool collapse = pooled < demo[minority] / 2 && wilson.High < demo[minority];
+                var tv = StudyStatistics.Interval(g.Select(c => last[c].GetValueOrDefault(StudyMetrics.ModeTvDemo, double.NaN)));
+                var paired = StudyStatistics.Interval(g.Where(c => vanillaTv.ContainsKey(c.Seed))
+                    .Select(c => last[c].GetValueOrDefault(StudyMetrics.ModeTvDemo, double.NaN) - vanillaTv[c.Seed]));
+                string pairedText = g.Key == StudyMethods.Vanilla.Id ? "–" : paired.Format("F3") + (paired.ExcludesZero ? " *" : "");
+                md.AppendLine(Inv, $"| {g.First().MethodLabel} | {g.Count()} | {string.Join(" | ", modes.Append(Robotics.TaskModes.Unclassified).Select(m => Mean(StudyMetrics.ModeShare(m)).ToString("P1", Inv)))} | " +
+                                   $"{pooled:P1} [{wilson.Low:P1}, {wilson.High:P1}] ({hits}/{episodes}) | {tv.Format("F3")} | {pairedText} | {(collapse ? "**yes**" : "no")} |");
+            }
+            md.AppendLine();
+        }
         return md.ToString();
     }
 
@@ -255,7 +306,7 @@ public static class StudyReport
 
     private static int MethodOrder(string id)
     {
-        for (int i = 0; i < StudyMethods.All.Count; i++) if (StudyMethods.All[i].Id == id) return i;
+        for (int i = 0; i < StudyMethods.Known.Count; i++) if (StudyMethods.Known[i].Id == id) return i;
         return int.MaxValue;
     }
 }

@@ -9,6 +9,13 @@ public enum StudyTaskKind
     PushT,
     /// <summary>The bimodal reaching task; metrics: score, per-mode frequencies, total-variation distance to uniform.</summary>
     Bimodal,
+    /// <summary>
+    /// Push-T on the Chipmunk physics with multimodal demonstrations (clockwise / counter-clockwise turns, mix from
+    /// <see cref="TaskBudget.ModeMix"/>), keypoint observations; metrics: score, success, per-mode shares, TV to the demonstrations' mix.
+    /// </summary>
+    PushTMultimodal,
+    /// <summary>The bimodal reaching task with an unequal left/right demonstration mix (<see cref="TaskBudget.ModeMix"/>); metrics as <see cref="PushTMultimodal"/>.</summary>
+    BimodalSkewed,
     /// <summary>Class-conditional Fashion-MNIST generation in pixel space; metrics: Fréchet distance, in-painting Fréchet distance.</summary>
     FashionMnist,
     /// <summary>The same in the latent space of a small autoencoder, noise paired on latents.</summary>
@@ -25,6 +32,8 @@ public static class StudyTasks
         StudyTaskKind.Bimodal => "bimodal",
         StudyTaskKind.FashionMnist => "fmnist",
         StudyTaskKind.FashionMnistLatent => "fmnist-latent",
+        StudyTaskKind.PushTMultimodal => "pusht-mm",
+        StudyTaskKind.BimodalSkewed => "bimodal-skew",
         _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown study task"),
     };
 
@@ -34,13 +43,14 @@ public static class StudyTasks
         ?? throw new ArgumentException($"unknown study task '{id}': expected one of {string.Join(", ", Enum.GetValues<StudyTaskKind>().Select(Id))}", nameof(id));
 
     /// <summary>True for the robot-policy tasks.</summary>
-    public static bool IsPolicy(StudyTaskKind task) => task is StudyTaskKind.PushT or StudyTaskKind.Bimodal;
+    public static bool IsPolicy(StudyTaskKind task) =>
+        task is StudyTaskKind.PushT or StudyTaskKind.Bimodal or StudyTaskKind.PushTMultimodal or StudyTaskKind.BimodalSkewed;
 
     /// <summary>The simulator task of a policy task.</summary>
     public static SimTaskKind SimTask(StudyTaskKind task) => task switch
     {
-        StudyTaskKind.PushT => SimTaskKind.PushT,
-        StudyTaskKind.Bimodal => SimTaskKind.Bimodal,
+        StudyTaskKind.PushT or StudyTaskKind.PushTMultimodal => SimTaskKind.PushT,
+        StudyTaskKind.Bimodal or StudyTaskKind.BimodalSkewed => SimTaskKind.Bimodal,
         _ => throw new ArgumentException($"{Id(task)} is not a policy task", nameof(task)),
     };
 }

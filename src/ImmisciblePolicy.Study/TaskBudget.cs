@@ -33,6 +33,12 @@ public sealed record TaskBudget
     /// <summary>Closed-loop test episodes per evaluation (seeds 100000 .., Diffusion Policy's test seeds).</summary>
     public int EvalEpisodes { get; init; } = 50;
 
+    /// <summary>
+    /// Policy tasks: the demonstrations' mode mix (<see cref="Robotics.DemonstrationOptions.ModeMix"/>: Push-T's clockwise
+    /// share, the bimodal task's left share). Null: Push-T's unimodal expert, the bimodal task's alternating sides.
+    /// </summary>
+    public double? ModeMix { get; init; }
+
     /// <summary>Images generated (and in-painted) per evaluation, image tasks.</summary>
     public int EvalSamples { get; init; } = 500;
 
@@ -62,6 +68,8 @@ public sealed record TaskBudget
         if (BatchSize < 2) throw new ArgumentException($"{nameof(BatchSize)} must be at least 2; received {BatchSize}", nameof(BatchSize));
         if (!(LearningRate > 0)) throw new ArgumentException($"{nameof(LearningRate)} must be positive; received {LearningRate}", nameof(LearningRate));
         if (Widths.Count == 0 || Widths.Any(w => w < 8)) throw new ArgumentException($"{nameof(Widths)} must be non-empty widths >= 8; received [{string.Join(", ", Widths)}]", nameof(Widths));
+        if (ModeMix is double mix && !(mix >= 0 && mix <= 1))
+            throw new ArgumentException($"{nameof(ModeMix)} must be in [0, 1]; received {mix}", nameof(ModeMix));
         if (DemoEpisodes < 1 || EvalEpisodes < 1) throw new ArgumentException("DemoEpisodes and EvalEpisodes must be at least 1");
         if (EvalSamples < 2) throw new ArgumentException($"{nameof(EvalSamples)} must be at least 2; received {EvalSamples}", nameof(EvalSamples));
         if (SampleSteps < 1 || BijectiveItems < 2 || MiscibilityRepeats < 1 || ClassifierEpochs < 1 || AutoencoderSteps < 1 || TrainImages < 0)

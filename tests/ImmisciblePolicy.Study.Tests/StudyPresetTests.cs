@@ -6,8 +6,9 @@ public sealed class StudyPresetTests
     public void Full_CoversEveryTaskWithAllSevenMethodsAndThreeSeeds()
     {
         var cells = StudyPresets.Full.Cells();
-        Assert.Equal(Enum.GetValues<StudyTaskKind>().Length * 7 * 3, cells.Count);
-        foreach (var task in Enum.GetValues<StudyTaskKind>())
+        StudyTaskKind[] roundOne = [StudyTaskKind.PushT, StudyTaskKind.Bimodal, StudyTaskKind.FashionMnist, StudyTaskKind.FashionMnistLatent];
+        Assert.Equal(roundOne.Length * 7 * 3, cells.Count);
+        foreach (var task in roundOne)
         {
             var ofTask = cells.Where(c => c.Task == task).ToList();
             Assert.Equal(StudyMethods.All.Select(m => m.Id).Order(), ofTask.Select(c => c.Method.Id).Distinct().Order());
@@ -15,6 +16,44 @@ public sealed class StudyPresetTests
             // Matched: one budget per task, whatever the method or seed.
             Assert.Single(ofTask.Select(c => c.Budget).Distinct());
         }
+    }
+
+    [Fact]
+    public void Policy_RunsSixPairingsOnBothMultimodalTasksWithMatchedBudgets()
+    {
+        var cells = StudyPresets.Policy.Cells();
+        Assert.Equal(2 * 6 * 5, cells.Count);
+        Assert.Equal(["vanilla", "knn2", "knn4", "la", "la-recipe", "obs-aware"], StudyMethods.Policy.Select(m => m.Id));
+        foreach (var task in new[] { StudyTaskKind.PushTMultimodal, StudyTaskKind.BimodalSkewed })
+        {
+            var ofTask = cells.Where(c => c.Task == task).ToList();
+            Assert.Single(ofTask.Select(c => c.Budget).Distinct());
+            Assert.Equal([0L, 1L, 2L, 3L, 4L], ofTask.Select(c => c.Seed).Distinct().Order());
+            Assert.True(StudyTasks.IsPolicy(task));
+        }
+        var pusht = cells.First(c => c.Task == StudyTaskKind.PushTMultimodal).Budget;
+        Assert.Equal(0.5, pusht.ModeMix);
+        Assert.Equal(Robotics.SimTaskKind.PushT, StudyTasks.SimTask(StudyTaskKind.PushTMultimodal));
+        Assert.Equal(Robotics.SimTaskKind.Bimodal, StudyTasks.SimTask(StudyTaskKind.BimodalSkewed));
+        Assert.Equal(StudyPresets.BimodalSkewedLeftShare, cells.First(c => c.Task == StudyTaskKind.BimodalSkewed).Budget.ModeMix);
+        Assert.Equal(StudyTaskKind.PushTMultimodal, StudyTasks.Parse("pusht-mm"));
+    }
+
+    [Fact]
+    public void RecipeMethod_WarmsUpForTenPercentOfTheCellsStepsWithAStandardisedCost()
+    {
+        var recipe = StudyMethods.Parse("la-recipe");
+        Assert.Equal(1000, recipe.NoiseFor(10_000).WarmupSteps);
+        Assert.Equal(100, recipe.NoiseFor(1000).WarmupSteps);
+        Assert.True(recipe.NoiseFor(1000).StandardizeForCost);
+        Assert.Equal(Core.Noise.NoiseAssignmentMethod.LinearAssignment, recipe.Noise.Method);
+        // Every other method trains paired from the first step.
+        Assert.All(StudyMethods.Known.Where(m => m.Id != "la-recipe"), m => Assert.Equal(0, m.NoiseFor(10_000).WarmupSteps));
+        var obs = StudyMethods.Parse("obs-aware");
+        Assert.Equal(Core.Noise.NoiseAssignmentMethod.ObservationAwareAssignment, obs.Noise.Method);
+        Assert.Equal(1.0, obs.Noise.ConditionWeight);
+        Assert.False(obs.IsVanilla);
+        Assert.All(StudyMethods.Known, m => m.NoiseFor(1000).Validate());
     }
 
     [Fact]
@@ -49,8 +88,8 @@ public sealed class StudyPresetTests
         Assert.Contains($"0..{count - 1}", e.Message);
         var u = Assert.Throws<ArgumentException>(() => StudyPresets.Quick.Cell("pusht-knn3-s0"));
         Assert.Contains("study list --preset quick", u.Message);
-        Assert.Contains("quick, full", Assert.Throws<ArgumentException>(() => StudyPresets.Parse("medium")).Message);
-        Assert.Contains("ds2-knn4", Assert.Throws<ArgumentException>(() => StudyMethods.Parse("knn3")).Message);
+        Assert.Contains("quick, full, policy", Assert.Throws<ArgumentException>(() => StudyPresets.Parse("medium")).Message);
+        Assert.Contains("ds2-knn4, la-recipe, obs-aware", Assert.Throws<ArgumentException>(() => StudyMethods.Parse("knn3")).Message);
         Assert.Contains("fmnist-latent", Assert.Throws<ArgumentException>(() => StudyTasks.Parse("cifar")).Message);
     }
 

@@ -21,7 +21,8 @@ internal static class DataCommand
             "(gym-pusht's environment_state_agent_pos: 16 block-corner values as observation.environment_state + agent_pos as observation.state)");
         var mix = new Option<double>("--mode-mix")
         {
-            Description = "Push-T: share of episodes turning the T clockwise onto the goal angle (the rest counter-clockwise), drawn per episode from its seed",
+            Description = "Push-T: share of episodes turning the T clockwise onto the goal angle (the rest counter-clockwise), drawn per episode from its seed; " +
+                          "bimodal: share of episodes reaching the left target (exact proportions)",
             DefaultValueFactory = _ => 0.5,
         };
         var unimodal = new Option<bool>("--unimodal") { Description = "Push-T: the unimodal expert (always the shorter way, no mode labels)" };
