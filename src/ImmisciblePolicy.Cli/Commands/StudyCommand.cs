@@ -61,8 +61,8 @@ internal static class StudyCommand
     {
         var preset = PresetOption();
         var root = RootOption();
-        var tasks = new Option<string[]>("--tasks") { Description = "only these tasks (ids: pusht, bimodal, fmnist, fmnist-latent)", AllowMultipleArgumentsPerToken = true };
-        var methods = new Option<string[]>("--methods") { Description = "only these methods (ids: vanilla, la, knn2, knn4, knn8, ds2, ds2-knn4)", AllowMultipleArgumentsPerToken = true };
+        var tasks = new Option<string[]>("--tasks") { Description = $"only these tasks (ids: {string.Join(", ", Enum.GetValues<StudyTaskKind>().Select(StudyTasks.Id))})", AllowMultipleArgumentsPerToken = true };
+        var methods = new Option<string[]>("--methods") { Description = $"only these methods (ids: {string.Join(", ", StudyMethods.Known.Select(m => m.Id))})", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<long[]>("--seeds") { Description = "only these seeds", AllowMultipleArgumentsPerToken = true };
         var threads = CommonOptions.Threads();
         var data = DataOption();
