@@ -44,6 +44,7 @@ public sealed class StudyPresetTests
     {
         var recipe = StudyMethods.Parse("la-recipe");
         Assert.Equal(1000, recipe.NoiseFor(10_000).WarmupSteps);
+        Assert.Equal(600, recipe.NoiseFor(StudyPresets.Policy.Cells()[0].Budget.Steps).WarmupSteps);
         Assert.Equal(100, recipe.NoiseFor(1000).WarmupSteps);
         Assert.True(recipe.NoiseFor(1000).StandardizeForCost);
         Assert.Equal(Core.Noise.NoiseAssignmentMethod.LinearAssignment, recipe.Noise.Method);

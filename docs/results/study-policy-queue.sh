@@ -1,0 +1,26 @@
+#!/bin/bash
+# Runs the policy study's cells from one priority queue with N workers side by side (protocol, amendment 1).
+# Each worker claims the next unclaimed cell (mkdir is atomic) and runs it with `study cell`; an interrupted cell
+# resumes from its checkpoint when the queue is started again (claims of unfinished cells are cleared at start).
+# Usage: docs/results/study-policy-queue.sh CLI OUT [WORKERS]
+set -u
+CLI=${1:?path to the immiscible CLI}; OUT=${2:?study folder}; WORKERS=${3:-2}
+CELLS=()
+for s in 0 1 2; do CELLS+=(pusht-mm-vanilla-s$s pusht-mm-knn2-s$s); done
+for s in 0 1 2; do CELLS+=(pusht-mm-la-s$s pusht-mm-la-recipe-s$s pusht-mm-obs-aware-s$s); done
+for s in 0 1 2; do for m in vanilla knn2 knn4 la la-recipe obs-aware; do CELLS+=(bimodal-skew-$m-s$s); done; done
+for s in 0 1 2; do CELLS+=(pusht-mm-knn4-s$s); done
+CELLS+=(pusht-mm-vanilla-s3 pusht-mm-vanilla-s4)
+mkdir -p "$OUT/claims"
+for c in "$OUT"/claims/*; do [ -e "$c" ] || continue; id=$(basename "$c")
+  grep -q '"Completed": true' "$OUT/cells/$id/result.json" 2>/dev/null || rmdir "$c"; done
+worker() {
+  for id in "${CELLS[@]}"; do
+    mkdir "$OUT/claims/$id" 2>/dev/null || continue
+    echo "[worker $1] $id start $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$CLI" study cell --preset policy --cell-id "$id" --out "$OUT" --threads 1
+    echo "[worker $1] $id end $(date -u +%H:%M:%S) rc $? load $(cut -d' ' -f1-3 /proc/loadavg)"
+  done
+}
+for w in $(seq 1 "$WORKERS"); do worker "$w" & done
+wait
