@@ -112,6 +112,39 @@ public sealed class StudyReportTests : IDisposable
     }
 
     [Fact]
+    public void Write_ModeMixSection_PoolsTheMinorityShareAndAppliesTheCollapseRule()
+    {
+        // Demonstrations 80 % left / 20 % right; 100 test episodes per cell. Vanilla keeps right at 18 % and 22 %
+        // (pooled 40/200 = 20 %: no collapse); LA keeps 2 % and 4 % (pooled 6/200 = 3 % < 10 %, Wilson upper bound
+        // 6.4 % < 20 %: collapse). TV to demonstrations: |share_left/classified - 0.8|.
+        var budget = new TaskBudget { Steps = 100, EvalEvery = 100, EvalEpisodes = 100 };
+        CellRecord Mix(StudyMethod m, long seed, double right, double tv) => new()
+        {
+            Id = $"bimodal-skew-{m.Id}-s{seed}", Preset = "test", Task = "bimodal-skew", Method = m.Id, MethodLabel = m.Label, Seed = seed,
+            Budget = budget, Noise = m.Noise, Completed = true,
+            Curve = [new CurvePoint(100, 1, new Dictionary<string, double>
+            {
+                [StudyMetrics.Score] = 1, [StudyMetrics.ModeShare("left")] = 1 - right, [StudyMetrics.ModeShare("right")] = right,
+                [StudyMetrics.ModeShare("none")] = 0, [StudyMetrics.ModeTvDemo] = tv,
+                [StudyMetrics.DemonstrationShare("left")] = 0.8, [StudyMetrics.DemonstrationShare("right")] = 0.2,
+            })],
+        };
+        var records = new List<CellRecord>
+        {
+            Mix(StudyMethods.Vanilla, 0, 0.18, 0.02), Mix(StudyMethods.Vanilla, 1, 0.22, 0.02),
+            Mix(StudyMethods.LinearAssignment, 0, 0.02, 0.18), Mix(StudyMethods.LinearAssignment, 1, 0.04, 0.16),
+        };
+        var md = File.ReadAllText(StudyReport.Write(records, Path.Combine(_root, "mix"), "mix"));
+        Assert.Contains("## bimodal-skew: modes at the final step", md);
+        Assert.Contains("minority mode **right**", md);
+        Assert.Contains("| vanilla | 2 | 80.0 % | 20.0 % | 0.0 % | 20.0 % [", md);
+        Assert.Contains("(40/200) | 0.020 ± 0.000 (n=2) | – | no |", md);
+        // Paired TV differences 0.16 and 0.14: mean 0.15, half-width 12.706 * 0.01414 / sqrt(2) = 0.127.
+        Assert.Contains("| linear assignment | 2 | 97.0 % | 3.0 % | 0.0 % | 3.0 % [", md);
+        Assert.Contains("(6/200) | 0.170 ± 0.127 (n=2) | 0.150 ± 0.127 (n=2) * | **yes** |", md);
+    }
+
+    [Fact]
     public void Load_NamesAMissingFolderAndACorruptRecord()
     {
         Assert.Contains("nowhere", Assert.Throws<DirectoryNotFoundException>(() => StudyReport.Load([Path.Combine(_root, "nowhere")])).Message);
