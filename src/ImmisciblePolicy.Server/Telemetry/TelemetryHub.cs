@@ -29,7 +29,7 @@ public sealed class TelemetryHub : IDisposable
 
     /// <summary>
     /// Default of the robot message cap: 1 MiB, room for an <c>obs</c> message with camera frames as PNG (a 96 x 96 Push-T
-    /// frame is about 1 KB; a 640 x 480 RGB camera frame is at most 0.92 MB even when it does not compress). Was 64 KiB
+    /// frame is a few KB at most; a 640 x 480 RGB camera frame is at most 0.92 MB even when it does not compress). Was 64 KiB
     /// before robots sent frames.
     /// </summary>
     public const int DefaultMaxRobotMessageBytes = 1 << 20;
