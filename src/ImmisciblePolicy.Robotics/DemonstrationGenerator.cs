@@ -47,7 +47,8 @@ public static class DemonstrationGenerator
     /// imageSize x imageSize (<see cref="PixelObservations"/>), captured as each observation is recorded, frames raw in
     /// memory (0.17 GB for 200 Push-T episodes at 48 x 48); <paramref name="camera"/> is then ignored. Modes, mix and
     /// variability work as for state demonstrations.</param>
-    /// <param name="render">the renderer behind <paramref name="camera"/>; null for <see cref="SceneCameras.Render"/>.</param>
+    /// <param name="render">the renderer behind <paramref name="camera"/>; null for <see cref="PixelObservations.Render"/>
+    /// (the observation image a vision policy sees in closed loop; <see cref="SceneCameras.Render"/> draws the scene view).</param>
     public static DemonstrationReport Generate(SimTaskKind task, int episodes, long firstSeed = 0, bool onlySuccessful = false,
         Action<int, int>? progress = null, CancellationToken cancellationToken = default, DemonstrationOptions? options = null,
         ImageFeature? camera = null, SceneCamera? render = null, int? imageSize = null)
@@ -56,7 +57,7 @@ public static class DemonstrationGenerator
         options ??= new DemonstrationOptions();
         options.Validate();
         camera?.Validate();
-        render ??= SceneCameras.Render;
+        render ??= PixelObservations.Render;
         bool labelled = task == SimTaskKind.Bimodal || options.ModeMix is not null;
         var records = new EpisodeRecord[episodes];
         int done = 0;

@@ -117,7 +117,44 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
     {
         ArgumentNullException.ThrowIfNull(windows);
         if (_vision is null)
-            return PlanChunks([.. windows.Select((w, b) => (w ?? throw new ArgumentException($"observation window {b} is null", nameof(windows))).States())], seed, inferenceSteps);
+            return PlanChunks(StatesOf(windows), seed, inferenceSteps);
+        int steps = inferenceSteps ?? Config.InferenceSteps;
+        return PlanVision(windows, features =>
+        {
+            using var g = new Generator(unchecked((ulong)seed));
+            return _policy.PredictActionChunk(features, steps, g);
+        });
+    }
+
+    /// <summary>
+    /// Plans from full observation windows with one seed per window, as the state-only overload with seeds does: window
+    /// b's noise comes from its own <c>Generator(seeds[b])</c> (<see cref="NoiseSeeds"/>), so its plan equals
+    /// <c>PlanChunks([windows[b]], seeds[b], steps)</c> whatever else shares the batch (up to float rounding of the
+    /// batched network). The serving path of vision policies.
+    /// </summary>
+    public (double[][][] Actions, double[][][] Chunks) PlanChunks(IReadOnlyList<ObservationWindow> windows, IReadOnlyList<long> seeds, int? inferenceSteps)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (seeds.Count != windows.Count)
+            throw new ArgumentException($"expected one seed per observation window: {windows.Count} windows but {seeds.Count} seeds", nameof(seeds));
+        if (_vision is null)
+            return PlanChunks(StatesOf(windows), seeds, inferenceSteps);
+        int steps = inferenceSteps ?? Config.InferenceSteps;
+        return PlanVision(windows, features =>
+        {
+            using var noise = new NoiseSeeds(seeds);
+            return _policy.PredictActionChunk(features, steps, noise);
+        });
+    }
+
+    private static double[][][] StatesOf(IReadOnlyList<ObservationWindow> windows) =>
+        [.. windows.Select((w, b) => (w ?? throw new ArgumentException($"observation window {b} is null", nameof(windows))).States())];
+
+    // The vision path: validates every frame, encodes the cameras (centre crops, as LeRobot evaluates) and samples from
+    // the per-step features (B, To, Do) with predict.
+    private (double[][][] Actions, double[][][] Chunks) PlanVision(IReadOnlyList<ObservationWindow> windows, Func<Tensor, ActionPrediction> predict)
+    {
         var cfg = Config.Policy;
         var vision = cfg.Vision!;
         if (windows.Count == 0) throw new ArgumentException("expected at least one observation window; got none", nameof(windows));
@@ -154,12 +191,11 @@ public sealed class TrainedPolicy : IActionChunkPlanner, IDisposable
         {
             using var scope = NewDisposeScope();
             using var inference = inference_mode();
-            using var g = new Generator((ulong)seed);
             var state = tensor(normalized).reshape(bsz, to, vision.StateDim);                                  // (B, To, Ds)
             var frames = vision.Cameras.Select((c, i) => vision.Normalizer.Normalize(pixels[i], bsz * to, c.Height, c.Width, c.Channels)
                 .reshape(bsz, to, c.Channels, c.Height, c.Width)).ToList();                                     // per camera (B, To, C, H, W)
-            var features = _vision.EncodeObservations(state, frames, null);                                    // (B, To, Do), centre crops
-            var sample = _policy.PredictActionChunk(features, inferenceSteps ?? Config.InferenceSteps, g).Chunk; // (B, Tp, Da)
+            var features = _vision!.EncodeObservations(state, frames, null);                                   // (B, To, Do), centre crops
+            var sample = predict(features).Chunk;                                                              // (B, Tp, Da)
             if (Config.Noise.DataScale != 1.0)
             {
                 using var scale = Config.Noise.DataScale.ToScalar();                              // held across the call

@@ -22,7 +22,10 @@ public sealed record RobotEpisode(EpisodeResult Result, int Plans, int Stalls, i
 /// One simulated robot against a planning server: keeps the last To observations, asks for action chunks over
 /// gRPC when its <see cref="ActionQueue"/> runs low, executes one action per control step, and publishes every
 /// observation and executed action as telemetry. Sync mode reproduces in-process evaluation exactly (fixed
-/// per-call seeds, ask-execute-Ta-ask); async mode is LeRobot's queue with overlap blending.
+/// per-call seeds, ask-execute-Ta-ask); async mode is LeRobot's queue with overlap blending. When the served policy
+/// has image features (<see cref="PolicyInfo.ImageFeatures"/>) the robot observes the task's pixel observation
+/// (<see cref="PixelObservations"/>: agent position + rendered frames), sends the frames with every request and
+/// publishes them (PNG) with every <c>obs</c> message.
 /// </summary>
 public sealed class RobotClient
 {
@@ -30,6 +33,7 @@ public sealed class RobotClient
     private readonly PolicyInfo _policy;
     private readonly RobotConfig _config;
     private readonly RobotTelemetryPublisher? _telemetry;
+    private readonly ImmisciblePolicy.Policy.Data.ImageFeature[] _cameras;
 
     /// <param name="name">robot name, the prefix of its session ids.</param>
     /// <param name="connection">server link (not owned; may be shared by robots).</param>
@@ -44,9 +48,19 @@ public sealed class RobotClient
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         var probe = SimTasks.Create(config.Task, config.Observation);
-        if (policy.ObservationSize != probe.ObservationSize || policy.ActionSize != probe.ActionSize)
+        _cameras = [.. policy.ImageFeatures.Select(f => new ImmisciblePolicy.Policy.Data.ImageFeature(f.Name, f.Height, f.Width, f.Channels))];
+        foreach (var camera in _cameras)
+        {
+            camera.Validate();
+            if (camera.Channels != 3)
+                throw new ArgumentException($"policy '{policy.PolicyId}' observes camera '{camera.Name}' {camera.ShapeText}; the simulated tasks render RGB frames only", nameof(policy));
+        }
+        // A vision policy's observation.state is the pixel observation's agent position, whatever the Push-T layout.
+        int observationSize = _cameras.Length > 0 ? PixelObservations.StateNames.Length : probe.ObservationSize;
+        if (policy.ObservationSize != observationSize || policy.ActionSize != probe.ActionSize)
             throw new ArgumentException(
-                $"policy '{policy.PolicyId}' maps {policy.ObservationSize} observations to {policy.ActionSize} actions; task {config.Task} has {probe.ObservationSize} and {probe.ActionSize}",
+                $"policy '{policy.PolicyId}' maps {policy.ObservationSize} observations to {policy.ActionSize} actions; task {config.Task} has {observationSize}" +
+                $"{(_cameras.Length > 0 ? " (pixel observation state)" : "")} and {probe.ActionSize}",
                 nameof(policy));
         if (policy.ObservationSteps < 1 || policy.ActionSteps < 1)
             throw new ArgumentException($"policy '{policy.PolicyId}' reports To = {policy.ObservationSteps}, Ta = {policy.ActionSteps}; both must be at least 1", nameof(policy));
@@ -57,6 +71,9 @@ public sealed class RobotClient
         _telemetry = telemetry;
         Queue = new ActionQueue(config.Queue);
     }
+
+    /// <summary>The cameras the robot sends with every observation (the served policy's image features); empty for a state-only policy.</summary>
+    public IReadOnlyList<ImmisciblePolicy.Policy.Data.ImageFeature> Cameras => _cameras;
 
     /// <summary>Robot name.</summary>
     public string Name { get; }
@@ -74,9 +91,10 @@ public sealed class RobotClient
     public async Task<RobotEpisode> RunEpisodeAsync(long seed, CancellationToken cancellationToken = default)
     {
         var env = SimTasks.Create(_config.Task, _config.Observation);
-        var episode = new EpisodeState(env, env.Reset(seed), _policy.ObservationSteps, SessionOf(seed));
+        var episode = new EpisodeState(env, Observe(env, env.Reset(seed)), _policy.ObservationSteps, SessionOf(seed));
         Queue.Clear();
-        Publish(new ObservationTelemetry(episode.Session, 0, TelemetryCodec.Now(), ToFloat(episode.History[^1]), null, false, false));
+        Publish(new ObservationTelemetry(episode.Session, 0, TelemetryCodec.Now(), ToFloat(episode.History[^1].State), null, false, false,
+            Frames(episode.History[^1])));
         if (_config.Mode == RobotMode.Sync) await RunSyncAsync(episode, seed, cancellationToken).ConfigureAwait(false);
         else if (_config.Stream) await RunStreamedQueueAsync(episode, cancellationToken).ConfigureAwait(false);
         else await RunAsyncQueueAsync(episode, cancellationToken).ConfigureAwait(false);
@@ -246,7 +264,8 @@ public sealed class RobotClient
         var (plan, blended) = e.Origin.Remove(t, out var o) ? o : (-1L, false);
         Publish(new ExecutedTelemetry(e.Session, t, TelemetryCodec.Now(), ToFloat(action), plan, blended));
         var r = e.Env.Step(action);
-        e.History.Add(r.Observation);
+        var observation = Observe(e.Env, r.Observation);
+        e.History.Add(observation);
         if (e.History.Count > 64) e.History.RemoveRange(0, e.History.Count - 16);
         e.MaxReward = Math.Max(e.MaxReward, r.Reward);
         e.MaxScore = Math.Max(e.MaxScore, r.Score);
@@ -255,8 +274,17 @@ public sealed class RobotClient
         if (e.Env is PushTEnv pusht) e.BlockPath.Add(pusht.State.Block);
         e.Timestep = t + 1;
         e.Done = r.Done;
-        Publish(new ObservationTelemetry(e.Session, t + 1, TelemetryCodec.Now(), ToFloat(r.Observation), r.Reward, r.Done, r.Success));
+        Publish(new ObservationTelemetry(e.Session, t + 1, TelemetryCodec.Now(), ToFloat(observation.State), r.Reward, r.Done, r.Success,
+            Frames(observation)));
     }
+
+    // The observation the policy conditions on: the state vector, or for a vision policy the pixel observation.
+    private Observation Observe(ISimTask env, double[] state) =>
+        _cameras.Length > 0 ? PixelObservations.Observe(env, _cameras) : Observation.FromState(state);
+
+    // PNG frames for telemetry, only when someone listens (encoding costs about a millisecond per 96 x 96 frame).
+    private TelemetryImage[]? Frames(Observation observation) =>
+        _telemetry is null || observation.Images.Count == 0 ? null : [.. observation.Images.Select(TelemetryImage.Of)];
 
     private void Publish(ObservationTelemetry m) => _telemetry?.Publish(m);
 
@@ -273,7 +301,7 @@ public sealed class RobotClient
 
     private sealed class EpisodeState
     {
-        public EpisodeState(ISimTask env, double[] first, int observationSteps, string session)
+        public EpisodeState(ISimTask env, Observation first, int observationSteps, string session)
         {
             Env = env;
             Session = session;
@@ -285,7 +313,7 @@ public sealed class RobotClient
 
         public ISimTask Env { get; }
         public string Session { get; }
-        public List<double[]> History { get; }
+        public List<Observation> History { get; }
         public List<Vec2> AgentPath { get; }
         public List<Pose2> BlockPath { get; }
         public Dictionary<long, (long Plan, bool Blended)> Origin { get; } = [];

@@ -124,4 +124,36 @@ public sealed class DemonstrationCameraTests : IDisposable
             }
         }
     }
+
+    [Fact]
+    public void GeneratedImageDataset_FramesEqualThePixelObservationOfTheSameState_AndProjectOntoTheAgentPosition()
+    {
+        // data generate --images: a Push-T keypoints dataset with 48 x 48 frames. Every frame must be what a vision
+        // policy observes in closed loop (PixelObservations) for that state; replaying the actions reproduces the states.
+        var camera = SceneCameras.Square(48);
+        var report = DemonstrationGenerator.Generate(SimTaskKind.PushT, 1, firstSeed: 4, camera: camera);
+        var episode = report.Dataset.Episodes[0];
+        var env = new PushTEnv();
+        env.Reset(4);
+        var frame = new byte[camera.FrameBytes];
+        foreach (int t in new[] { 0, 1, episode.Length / 2, episode.Length - 1 }.Distinct())
+        {
+            while (env.StepCount < t) env.Step([.. episode.Action(env.StepCount).ToArray().Select(v => (double)v)]);
+            episode.Images[camera.Name].CopyFrame(t, frame);
+            var observed = PixelObservations.Observe(env, [camera]);
+            Assert.True(observed.Images[0].Pixels.AsSpan().SequenceEqual(frame), $"frame {t} differs from the pixel observation of its state");
+        }
+
+        // train --data on it: observation.state reduced to the agent position, the pixel observation's state.
+        var pixels = PixelObservations.Project(report.Dataset);
+        Assert.Equal(PixelObservations.StateNames, pixels.StateNames);
+        Assert.Equal(0, pixels.EnvironmentStateDim);
+        env.Reset(4);
+        Assert.Equal(PixelObservations.State(env).Select(v => (float)v), pixels.Episodes[0].State(0).ToArray());
+        Assert.Equal(episode.Actions.ToArray(), pixels.Episodes[0].Actions.ToArray());
+        Assert.Same(episode.Images[camera.Name], pixels.Episodes[0].Images[camera.Name]);
+        Assert.Same(pixels, PixelObservations.Project(pixels));
+        var stateOnly = DemonstrationGenerator.Generate(SimTaskKind.Bimodal, 1).Dataset;
+        Assert.Contains("no image features", Assert.Throws<ArgumentException>(() => PixelObservations.Project(stateOnly)).Message, StringComparison.Ordinal);
+    }
 }

@@ -15,6 +15,32 @@ public sealed class TelemetryCodecTests
     }
 
     [Fact]
+    public void Observation_WithPngCameraFrames_RoundTrips_AsADocumentedImagesMap()
+    {
+        var camera = new ImmisciblePolicy.Policy.Data.ImageFeature("observation.image", 5, 7);
+        var pixels = Enumerable.Range(0, camera.FrameBytes).Select(i => (byte)(i * 7)).ToArray();
+        var frame = TelemetryImage.Of(ImmisciblePolicy.Policy.Data.CameraFrame.Of(camera, pixels));
+        var m = new ObservationTelemetry("eye/seed1", 3, 12.5, [0.25f, 0.5f], 1, false, false, [frame]);
+        var bytes = TelemetryCodec.Encode(m);
+        var back = TelemetryCodec.DecodeObservation(bytes);
+        var image = Assert.Single(back.Images!);
+        Assert.Equal((frame.Camera, frame.Height, frame.Width, frame.Channels), (image.Camera, image.Height, image.Width, image.Channels));
+        Assert.Equal(frame.Png, image.Png);
+        var decoded = new byte[camera.FrameBytes];
+        ImmisciblePolicy.Policy.Data.PngCodec.Decode(image.Png, camera, decoded, "test");
+        Assert.Equal(pixels, decoded);                                         // lossless
+
+        // Any MessagePack peer reads it: images = {camera: {height, width, channels, encoding: "png", data: bin}}.
+        var map = MessagePackSerializer.Deserialize<Dictionary<object, object>>(bytes, MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData));
+        var cameras = (Dictionary<object, object>)map["images"];
+        var entry = (Dictionary<object, object>)cameras["observation.image"];
+        Assert.Equal("png", entry["encoding"]);
+        Assert.Equal(frame.Png, (byte[])entry["data"]);
+        // Without frames the key stays absent (state-only robots' messages are unchanged).
+        Assert.Null(TelemetryCodec.DecodeObservation(TelemetryCodec.Encode(m with { Images = null })).Images);
+    }
+
+    [Fact]
     public void Executed_RoundTrips_AndOptionalKeysStayAbsent()
     {
         var m = new ExecutedTelemetry("s", 3, 2.5, [100f, 200f], 0, null);

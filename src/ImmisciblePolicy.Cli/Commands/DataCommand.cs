@@ -29,7 +29,8 @@ internal static class DataCommand
         var human = new Option<bool>("--human-like") { Description = "Push-T: human-like variability (per-episode speeds, pauses, small corrections)" };
         var images = new Option<bool>("--images")
         {
-            Description = "also record the rendered scene as observation.image (LeRobot image feature: PNG frames in the data files)",
+            Description = "also record observation.image, the task's observation image (gym-pusht's pixels render, what a vision policy sees in eval; " +
+                          "LeRobot image feature: PNG frames in the data files); train --data on it trains a vision policy on the agent position + frames",
         };
         var video = new Option<bool>("--video")
         {

@@ -86,7 +86,8 @@ internal static class ServeCommand
             foreach (var p in server.Registry.All)
             {
                 var d = p.Description;
-                Console.WriteLine($"  {d.Id}: {d.Task}, obs {d.ObservationSteps}x{d.ObservationSize}, actions {d.ActionSteps}/{d.Horizon}x{d.ActionSize}, " +
+                string cameras = d.Cameras.Count == 0 ? "" : $" + cameras [{string.Join(", ", d.Cameras.Select(c => $"{c.Name} {c.Height}x{c.Width}x{c.Channels}"))}]";
+                Console.WriteLine($"  {d.Id}: {d.Task}, obs {d.ObservationSteps}x{d.ObservationSize}{cameras}, actions {d.ActionSteps}/{d.Horizon}x{d.ActionSize}, " +
                                   $"{d.DefaultSampler} {d.DefaultSteps} steps, step {d.Version.Step}, weights {d.Version.Hash}");
             }
             Console.WriteLine(server.Telemetry.Hub is { } hub

@@ -80,6 +80,13 @@ internal static class TrainCommand
                 throw new ArgumentException("pass --data DIR (a LeRobot v3 dataset) or --demos N (record N expert episodes in memory)");
             }
             bool vision = mode == "image" || (mode == "auto" && dataset.ImageFeatures.Count > 0);
+            if (vision && !dataset.StateNames.SequenceEqual(PixelObservations.StateNames))
+            {
+                // Eval observes PixelObservations (agent position + observation image): train on the same state.
+                Console.WriteLine($"Vision policy: observation.state reduced from [{string.Join(", ", dataset.StateNames)}] to the agent position " +
+                                  $"[{string.Join(", ", PixelObservations.StateNames)}], as the pixel observation gives it in closed loop.");
+                dataset = PixelObservations.Project(dataset);
+            }
             var config = new PolicyRunConfig
             {
                 Task = SimTasks.Parse(parse.GetValue(task)!),

@@ -1,5 +1,7 @@
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using ImmisciblePolicy.Protos.Planning;
+using ImmisciblePolicy.Robotics;
 using ProtoTensor = ImmisciblePolicy.Protos.Planning.Tensor;
 
 namespace ImmisciblePolicy.Robots.Planning;
@@ -41,6 +43,33 @@ public static class PlanningMessages
         {
             request.Sampler = new SamplerSettings { Steps = inferenceSteps ?? 0 };
             if (seed is long s) request.Sampler.Seed = s;
+        }
+        return request;
+    }
+
+    /// <summary>
+    /// A plan request for one window of full observations: the states as the observation tensor and, when the steps carry
+    /// camera frames, one <see cref="ObservationImages"/> per step with every frame as raw HWC uint8 bytes (exact, no
+    /// encoding cost; 27 KB per 96 x 96 RGB frame).
+    /// </summary>
+    public static PlanRequest Request(string policyId, string session, IReadOnlyList<Observation> window, long timestep, long? seed, int? inferenceSteps = null)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        var request = Request(policyId, session, window.Select(o => o.State).ToArray(), timestep, seed, inferenceSteps);
+        if (window.All(o => o.Images.Count == 0)) return request;
+        foreach (var observation in window)
+        {
+            var step = new ObservationImages();
+            foreach (var frame in observation.Images)
+                step.Cameras[frame.Camera] = new Image
+                {
+                    Height = frame.Height,
+                    Width = frame.Width,
+                    Channels = frame.Channels,
+                    Encoding = ImageEncoding.RawHwcUint8,
+                    Data = ByteString.CopyFrom(frame.Pixels),
+                };
+            request.Images.Add(step);
         }
         return request;
     }

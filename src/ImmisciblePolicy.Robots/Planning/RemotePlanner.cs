@@ -41,7 +41,18 @@ public sealed class RemotePlanner : IActionChunkPlanner
     public LatencyRecorder Latency { get; } = new();
 
     /// <inheritdoc />
+    public IReadOnlyList<ImmisciblePolicy.Policy.Data.ImageFeature> Cameras =>
+        [.. Policy.ImageFeatures.Select(f => new ImmisciblePolicy.Policy.Data.ImageFeature(f.Name, f.Height, f.Width, f.Channels))];
+
+    /// <inheritdoc />
     public double[][][] Plan(IReadOnlyList<double[][]> windows, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        return Plan([.. windows.Select(ObservationWindow.FromStates)], seed);
+    }
+
+    /// <inheritdoc />
+    public double[][][] Plan(IReadOnlyList<ObservationWindow> windows, long seed)
     {
         ArgumentNullException.ThrowIfNull(windows);
         if (windows.Count == 0) throw new ArgumentException("expected at least one observation window; got none", nameof(windows));
@@ -50,9 +61,9 @@ public sealed class RemotePlanner : IActionChunkPlanner
         return replies;
     }
 
-    private async Task<double[][]> PlanOneAsync(double[][] window, long seed, string session)
+    private async Task<double[][]> PlanOneAsync(ObservationWindow window, long seed, string session)
     {
-        var request = PlanningMessages.Request(Policy.PolicyId, session, window, 0, seed, _inferenceSteps);
+        var request = PlanningMessages.Request(Policy.PolicyId, session, window.Steps, 0, seed, _inferenceSteps);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var reply = await _connection.PlanAsync(request).ConfigureAwait(false);
         Latency.Add(watch.Elapsed.TotalMilliseconds, reply.Timing?.TotalMs);

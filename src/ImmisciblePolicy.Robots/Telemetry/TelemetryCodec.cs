@@ -29,7 +29,7 @@ public static class TelemetryCodec
         ArgumentNullException.ThrowIfNull(m);
         var buffer = new ArrayBufferWriter<byte>();
         var w = new MessagePackWriter(buffer);
-        w.WriteMapHeader(5 + (m.Reward is null ? 0 : 1) + (m.Done is null ? 0 : 1) + (m.Success is null ? 0 : 1));
+        w.WriteMapHeader(5 + (m.Reward is null ? 0 : 1) + (m.Done is null ? 0 : 1) + (m.Success is null ? 0 : 1) + (m.Images is null ? 0 : 1));
         w.Write("v"); w.Write(Version);
         w.Write("session"); w.Write(m.Session);
         w.Write("timestep"); w.Write(m.Timestep);
@@ -38,6 +38,22 @@ public static class TelemetryCodec
         if (m.Reward is double r) { w.Write("reward"); w.Write(r); }
         if (m.Done is bool d) { w.Write("done"); w.Write(d); }
         if (m.Success is bool s) { w.Write("success"); w.Write(s); }
+        if (m.Images is { } images)
+        {
+            // images: {camera: {height, width, channels, encoding: "png", data: bin}}
+            w.Write("images");
+            w.WriteMapHeader(images.Count);
+            foreach (var image in images)
+            {
+                w.Write(image.Camera);
+                w.WriteMapHeader(5);
+                w.Write("height"); w.Write(image.Height);
+                w.Write("width"); w.Write(image.Width);
+                w.Write("channels"); w.Write(image.Channels);
+                w.Write("encoding"); w.Write("png");
+                w.Write("data"); w.Write(image.Png);
+            }
+        }
         w.Flush();
         return buffer.WrittenSpan.ToArray();
     }
@@ -65,10 +81,12 @@ public static class TelemetryCodec
     {
         string? session = null; long? timestep = null; double? time = null; float[]? obs = null;
         double? reward = null; bool? done = null, success = null;
+        List<TelemetryImage>? images = null;
         ReadMap(payload, (string key, ref MessagePackReader r) =>
         {
             switch (key)
             {
+                case "images": images = ReadImages(ref r); break;
                 case "session": session = r.ReadString(); break;
                 case "timestep": timestep = r.ReadInt64(); break;
                 case "time": time = r.ReadDouble(); break;
@@ -80,7 +98,37 @@ public static class TelemetryCodec
             }
         });
         return new ObservationTelemetry(Required(session, "session"), Required(timestep, "timestep"), Required(time, "time"),
-            Required(obs, "obs"), reward, done, success);
+            Required(obs, "obs"), reward, done, success, images);
+    }
+
+    private static List<TelemetryImage> ReadImages(ref MessagePackReader r)
+    {
+        int cameras = r.ReadMapHeader();
+        var images = new List<TelemetryImage>(cameras);
+        for (int c = 0; c < cameras; c++)
+        {
+            string camera = r.ReadString() ?? throw new FormatException($"images key {c} is nil; camera names must be strings");
+            int? height = null, width = null, channels = null;
+            string? encoding = null;
+            byte[]? data = null;
+            int fields = r.ReadMapHeader();
+            for (int f = 0; f < fields; f++)
+            {
+                switch (r.ReadString())
+                {
+                    case "height": height = r.ReadInt32(); break;
+                    case "width": width = r.ReadInt32(); break;
+                    case "channels": channels = r.ReadInt32(); break;
+                    case "encoding": encoding = r.ReadString(); break;
+                    case "data": data = r.ReadBytes()?.ToArray(); break;
+                    default: r.Skip(); break;
+                }
+            }
+            if (encoding != "png") throw new FormatException($"images['{camera}'].encoding must be \"png\"; got '{encoding}'");
+            images.Add(new TelemetryImage(camera, Required(height, $"images['{camera}'].height"), Required(width, $"images['{camera}'].width"),
+                Required(channels, $"images['{camera}'].channels"), Required(data, $"images['{camera}'].data")));
+        }
+        return images;
     }
 
     /// <summary>Decodes an <c>executed</c> payload.</summary>

@@ -14,7 +14,9 @@ public sealed record RecordedEpisode(string Session, Episode Episode);
 /// Subscribes to robots' <c>obs</c>/<c>executed</c> telemetry (directly, or through the server's relay) and
 /// reassembles complete episodes, so robot runs become training data. An episode is complete when an
 /// observation with <c>done</c> arrives and every observation 0..T and action 0..T-1 of its session was
-/// received; sessions with gaps (ZeroMQ dropped something) are counted and left out, never patched.
+/// received; sessions with gaps (ZeroMQ dropped something) are counted and left out, never patched. Robots driving a
+/// vision policy send their camera frames (PNG) with every observation; an episode whose every observation carries the
+/// same cameras keeps them as LeRobot image features (the PNG files as they came, written into the dataset unchanged).
 /// </summary>
 public sealed class TelemetryRecorder : IDisposable
 {
@@ -79,10 +81,15 @@ public sealed class TelemetryRecorder : IDisposable
         }
     }
 
-    /// <summary>The complete episodes as a dataset with <paramref name="task"/>'s feature names for the robots' observation layout.</summary>
+    /// <summary>
+    /// The complete episodes as a dataset with <paramref name="task"/>'s feature names for the robots' observation layout.
+    /// Episodes recorded with camera frames (robots of a vision policy) keep them as image features; their state is the
+    /// pixel observation's (the agent position, <see cref="PixelObservations.StateNames"/>), so the dataset trains a
+    /// vision policy again.
+    /// </summary>
     /// <param name="cameras">camera frames for each recorded episode (one frame per frame of the episode, by feature
-    /// name), attached before writing so the dataset carries LeRobot camera features; null for state only. Telemetry
-    /// does not carry frames yet, so they come from the caller (a renderer, a camera log).</param>
+    /// name), attached before writing so the dataset carries LeRobot camera features; null to keep what telemetry
+    /// carried (the robots' frames, or none).</param>
     public DemonstrationDataset ToDataset(SimTaskKind task, int? maxEpisodes = null,
         Func<RecordedEpisode, IReadOnlyDictionary<string, IImageFrames>>? cameras = null,
         Sim.PushT.PushTObservation observation = SimTasks.DefaultObservation)
@@ -91,8 +98,12 @@ public sealed class TelemetryRecorder : IDisposable
             .Select(e => cameras is null ? e.Episode : e.Episode.WithImages(cameras(e)))
             .ToList();
         if (episodes.Count == 0) throw new InvalidOperationException($"no complete episode was recorded from '{Endpoint}'");
-        return new DemonstrationDataset(episodes, Fps, SimTasks.ObservationNames(task, observation), SimTasks.ActionNames, [SimTasks.Description(task)],
-            robotType: task == SimTaskKind.PushT ? "pusht-sim" : "bimodal-reach-sim", environmentStateDim: SimTasks.EnvironmentStateDim(task, observation));
+        bool pixels = cameras is null && episodes.Any(e => e.Images.Count > 0);
+        if (pixels && episodes.Any(e => e.Images.Count == 0))
+            throw new InvalidOperationException("some recorded episodes carry camera frames and some do not; record one policy's robots per dataset");
+        var names = pixels ? PixelObservations.StateNames : SimTasks.ObservationNames(task, observation);
+        return new DemonstrationDataset(episodes, Fps, names, SimTasks.ActionNames, [SimTasks.Description(task)],
+            robotType: task == SimTaskKind.PushT ? "pusht-sim" : "bimodal-reach-sim", environmentStateDim: pixels ? 0 : SimTasks.EnvironmentStateDim(task, observation));
     }
 
     private void Receive(bool bind)
@@ -149,7 +160,7 @@ public sealed class TelemetryRecorder : IDisposable
                 if (topic == TelemetryCodec.ObservationTopic) OnObservation(TelemetryCodec.DecodeObservation(frames[1]));
                 else if (topic == TelemetryCodec.ExecutedTopic) OnExecuted(TelemetryCodec.DecodeExecuted(frames[1]));
             }
-            catch (Exception e) when (e is FormatException or MessagePack.MessagePackSerializationException or EndOfStreamException or InvalidOperationException)
+            catch (Exception e) when (e is FormatException or MessagePack.MessagePackSerializationException or EndOfStreamException or InvalidOperationException or ArgumentException)
             {
                 Malformed++;
             }
@@ -187,7 +198,30 @@ public sealed class TelemetryRecorder : IDisposable
             Incomplete++;
             return;
         }
-        _episodes.Add(new RecordedEpisode(m.Session, Episode.FromFrames(states, actions, Fps, rewards, successes, dones)));
+        var episode = Episode.FromFrames(states, actions, Fps, rewards, successes, dones);
+        // Frames 0..T-1 with one PNG per camera each: the cameras of observation 0 must appear, at one shape, in every one.
+        var first = log.Observations[0].Images;
+        if (first is { Count: > 0 })
+        {
+            var images = new Dictionary<string, IImageFrames>(StringComparer.Ordinal);
+            foreach (var camera in first)
+            {
+                var pngs = new byte[steps][];
+                for (long t = 0; t < steps; t++)
+                {
+                    var frame = log.Observations[t].Images?.FirstOrDefault(i => i.Camera == camera.Camera);
+                    if (frame is null || frame.Feature != camera.Feature)
+                    {
+                        Incomplete++;
+                        return;
+                    }
+                    pngs[t] = frame.Png;
+                }
+                images[camera.Camera] = new PngImageFrames(camera.Feature, pngs, $"telemetry session {m.Session}");
+            }
+            episode = episode.WithImages(images);
+        }
+        _episodes.Add(new RecordedEpisode(m.Session, episode));
     }
 
     private void OnExecuted(ExecutedTelemetry m) => Log(m.Session).Executed[m.Timestep] = m;

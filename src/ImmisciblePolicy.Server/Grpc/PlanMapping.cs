@@ -2,6 +2,8 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using ImmisciblePolicy.Protos.Planning;
 using ImmisciblePolicy.Server.Inference;
+using CameraFrame = ImmisciblePolicy.Policy.Data.CameraFrame;
+using DomainImageFeature = ImmisciblePolicy.Policy.Data.ImageFeature;
 using RoboticsSampler = ImmisciblePolicy.Robotics.SamplerKind;
 using WireSampler = ImmisciblePolicy.Protos.Planning.SamplerKind;
 
@@ -64,7 +66,96 @@ public static class PlanMapping
         if (steps < 0 || steps > policy.TrainTimesteps)
             throw Invalid($"sampler.steps must be between 1 and {policy.TrainTimesteps} (0 = default {policy.DefaultSteps}); got {steps}");
         if (steps == 0) steps = policy.DefaultSteps;
-        return new PlanInput(request.SessionId ?? "", window, time, request.Timestep, kind, steps, sampler?.Seed);
+        var frames = ReadImages(request, policy);
+        return new PlanInput(request.SessionId ?? "", window, time, request.Timestep, kind, steps, sampler?.Seed, frames);
+    }
+
+    /// <summary>
+    /// The decoded camera frames of <paramref name="request"/>: per observation step one frame per camera of the policy,
+    /// in the policy's camera order; null for a state-only policy (which takes no images). Every refusal names the field.
+    /// </summary>
+    public static IReadOnlyList<CameraFrame>[]? ReadImages(PlanRequest request, PolicyDescription policy)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(policy);
+        var cameras = policy.Cameras;
+        int to = policy.ObservationSteps;
+        if (cameras.Count == 0)
+        {
+            if (request.Images.Count == 0) return null;
+            var sent = request.Images.SelectMany(i => i.Cameras.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+            throw Invalid($"images: policy '{policy.Id}' is a state-only policy and observes no cameras (PolicyInfo.image_features is empty); " +
+                          $"got {request.Images.Count} image step(s) with camera(s) [{string.Join(", ", sent)}]");
+        }
+        string needed = string.Join(", ", cameras.Select(c => $"'{c.Name}' {c.ShapeText}"));
+        if (request.Images.Count == 0)
+            throw Invalid($"images: policy '{policy.Id}' is a vision policy; camera '{cameras[0].Name}' is missing: send To = {to} images entries " +
+                          $"(one per observation step, oldest first), each with the cameras [{needed}] (PolicyInfo.image_features)");
+        if (request.Images.Count != to)
+            throw Invalid($"images must have To = {to} entries (one per observation step, oldest first, aligned with observation); got {request.Images.Count}");
+        var frames = new IReadOnlyList<CameraFrame>[to];
+        for (int t = 0; t < to; t++)
+        {
+            var step = request.Images[t].Cameras;
+            foreach (var name in step.Keys.Order(StringComparer.Ordinal))
+                if (!cameras.Any(c => c.Name == name))
+                    throw Invalid($"images[{t}].cameras[\"{name}\"]: unknown camera; policy '{policy.Id}' observes [{needed}]");
+            var row = new CameraFrame[cameras.Count];
+            for (int c = 0; c < cameras.Count; c++)
+            {
+                var camera = cameras[c];
+                if (!step.TryGetValue(camera.Name, out var image) || image is null)
+                    throw Invalid($"images[{t}].cameras[\"{camera.Name}\"]: camera '{camera.Name}' is missing at observation step {t}; policy '{policy.Id}' observes [{needed}]");
+                row[c] = ReadImage(image, camera, $"images[{t}].cameras[\"{camera.Name}\"]");
+            }
+            frames[t] = row;
+        }
+        return frames;
+    }
+
+    // PNG's 8-byte signature (RFC 2083 section 3.1) and JPEG's SOI marker followed by a marker's 0xFF.
+    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    private static ReadOnlySpan<byte> JpegSignature => [0xFF, 0xD8, 0xFF];
+
+    /// <summary>One wire image as an H x W x C frame of <paramref name="camera"/>, or an INVALID_ARGUMENT naming <paramref name="field"/>.</summary>
+    public static CameraFrame ReadImage(Image image, DomainImageFeature camera, string field)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(camera);
+        if (image.Height != camera.Height || image.Width != camera.Width)
+            throw Invalid($"{field}: height x width must be {camera.Height} x {camera.Width} (PolicyInfo.image_features); got {image.Height} x {image.Width}");
+        if (image.Channels != camera.Channels)
+            throw Invalid($"{field}.channels must be {camera.Channels} ({(camera.Channels == 3 ? "RGB" : "grey")}); got {image.Channels}");
+        var data = image.Data.Span;
+        switch (image.Encoding)
+        {
+            case ImageEncoding.RawHwcUint8:
+                if (data.Length != camera.FrameBytes)
+                    throw Invalid($"{field}.data must hold height x width x channels = {camera.Height} x {camera.Width} x {camera.Channels} = {camera.FrameBytes} " +
+                                  $"uint8 bytes (encoding RAW_HWC_UINT8, numpy arr.tobytes() of a (H, W, C) uint8 array); got {data.Length} bytes");
+                return CameraFrame.Of(camera, image.Data.ToByteArray());
+            case ImageEncoding.Png:
+            case ImageEncoding.Jpeg:
+                bool png = image.Encoding == ImageEncoding.Png;
+                string format = png ? "PNG" : "JPEG";
+                if (data.IsEmpty) throw Invalid($"{field}.data is empty; encoding {format} needs the file's bytes");
+                if (!data.StartsWith(png ? PngSignature : JpegSignature))
+                    throw Invalid($"{field}.data is not a {format} file (its first bytes are not the {format} signature); set {field}.encoding to the data's format");
+                var pixels = new byte[camera.FrameBytes];
+                try
+                {
+                    ImmisciblePolicy.Policy.Data.PngCodec.Decode(data, camera, pixels, $"{field}.data ({format})");
+                }
+                catch (InvalidDataException e)
+                {
+                    // The codec (Skia) reads both formats; its messages name PNG, its usual input.
+                    throw Invalid(png ? e.Message : e.Message.Replace("PNG", format, StringComparison.Ordinal));
+                }
+                return CameraFrame.Of(camera, pixels);
+            default:
+                throw Invalid($"{field}.encoding must be RAW_HWC_UINT8 (0), PNG (1) or JPEG (2); got {(int)image.Encoding}");
+        }
     }
 
     /// <summary>True when <paramref name="request"/> sent its observation as <c>data</c> bytes (the reply answers in kind).</summary>
@@ -161,6 +252,7 @@ public static class PlanMapping
         info.ObservationMin.AddRange(p.ObservationMin);
         info.ObservationMax.AddRange(p.ObservationMax);
         info.ActionNames.AddRange(p.ActionNames);
+        info.ImageFeatures.AddRange(p.Cameras.Select(c => new ImageFeature { Name = c.Name, Height = c.Height, Width = c.Width, Channels = c.Channels }));
         return info;
     }
 

@@ -123,6 +123,10 @@ public sealed class PlanningGrpcService(PolicyRegistry registry, PlanTelemetry t
             {
                 throw Status(StatusCode.InvalidArgument, $"policy_id: {e.Message}");
             }
+            catch (PolicyEngineException e)
+            {
+                throw Status(StatusCode.FailedPrecondition, $"checkpoint_dir '{request.CheckpointDir}': {e.Message}");
+            }
             catch (DirectoryNotFoundException)
             {
                 throw Status(StatusCode.NotFound, $"checkpoint_dir '{request.CheckpointDir}' does not exist");

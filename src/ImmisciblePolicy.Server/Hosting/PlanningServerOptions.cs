@@ -84,10 +84,11 @@ public sealed record PlanningServerOptions
     public int TelemetryQueueCapacity { get; init; } = 4096;
 
     /// <summary>
-    /// Largest robot telemetry message (payload frame) accepted on <see cref="TelemetryInEndpoint"/>: 64 KiB by
-    /// default, hundreds of times a low-dimensional <c>obs</c>/<c>executed</c> message. A robot sending more is
-    /// disconnected by ZeroMQ (ZMQ_MAXMSGSIZE) before the message is buffered, so a flood costs at most the
-    /// receive high-water mark times this.
+    /// Largest robot telemetry message (payload frame) accepted on <see cref="TelemetryInEndpoint"/>: 1 MiB by
+    /// default, an <c>obs</c> message with PNG camera frames (one 640 x 480 RGB frame even uncompressed; a 96 x 96
+    /// Push-T frame is a few KB at most). A robot sending more is disconnected by ZeroMQ (ZMQ_MAXMSGSIZE) before the message
+    /// is buffered, so a flood costs at most the receive high-water mark (1000) times this: lower it (e.g. 64 KiB)
+    /// for fleets without cameras.
     /// </summary>
     public int TelemetryMaxRobotMessageBytes { get; init; } = TelemetryHub.DefaultMaxRobotMessageBytes;
 

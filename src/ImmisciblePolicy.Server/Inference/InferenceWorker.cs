@@ -120,9 +120,12 @@ public sealed class InferenceWorker : IDisposable
         long start = Stopwatch.GetTimestamp();
         try
         {
-            var windows = batch.Select(j => j.Input.Window).ToList();
             var seeds = batch.Select(j => j.Input.EffectiveSeed).ToList();
-            var (actions, chunks) = PlannerFor(head.Sampler).PlanChunks(windows, seeds, head.Steps);
+            var planner = PlannerFor(head.Sampler);
+            // A vision policy plans from full observations (states + decoded frames), a state-only one from the states.
+            var (actions, chunks) = planner.Vision is null
+                ? planner.PlanChunks(batch.Select(j => j.Input.Window).ToList(), seeds, head.Steps)
+                : planner.PlanChunks(batch.Select(j => j.Input.ToObservationWindow()).ToList(), seeds, head.Steps);
             double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             Interlocked.Exchange(ref _liveTensors, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
             Statistics.RecordBatch();
@@ -161,12 +164,15 @@ public sealed class InferenceWorker : IDisposable
     }
 
     // Another sampler shares the network and normalisers: TrainedPolicy only picks its scheduler from the
-    // config, so a second instance over the same weights is cheap. Only the primary is disposed.
+    // config, so a second instance over the same weights is cheap. Only the primary is disposed. A vision policy's
+    // second instance shares its whole VisionDenoiser (camera encoders and U-Net), not the U-Net alone.
     private TrainedPolicy PlannerFor(SamplerKind kind)
     {
         if (_planners.TryGetValue(kind, out var planner)) return planner;
-        planner = new TrainedPolicy(_policy.Config with { Sampler = kind }, _policy.Network, _policy.ObservationNormalizer,
-            _policy.ActionNormalizer, _policy.Step);
+        var config = _policy.Config with { Sampler = kind };
+        planner = _policy.Vision is { } vision
+            ? new TrainedPolicy(config, vision, _policy.ObservationNormalizer, _policy.ActionNormalizer, _policy.Step)
+            : new TrainedPolicy(config, _policy.Network, _policy.ObservationNormalizer, _policy.ActionNormalizer, _policy.Step);
         _planners[kind] = planner;
         return planner;
     }

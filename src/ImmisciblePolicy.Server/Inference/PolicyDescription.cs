@@ -27,8 +27,12 @@ public sealed record PolicyDescription(
     string Source,
     IReadOnlyList<float> ObservationMin,
     IReadOnlyList<float> ObservationMax,
-    ImmisciblePolicy.Policy.PolicyEngine Engine = ImmisciblePolicy.Policy.PolicyEngine.Torch)
+    ImmisciblePolicy.Policy.PolicyEngine Engine = ImmisciblePolicy.Policy.PolicyEngine.Torch,
+    IReadOnlyList<ImmisciblePolicy.Policy.Data.ImageFeature>? ImageFeatures = null)
 {
+    /// <summary>The cameras a vision policy needs at every observation step, in its order; empty for a state-only policy.</summary>
+    public IReadOnlyList<ImmisciblePolicy.Policy.Data.ImageFeature> Cameras => ImageFeatures ?? [];
+
     /// <summary>
     /// Largest |normalised observation| accepted: the policy normalises its training range onto [-1, 1], so 100 is
     /// the training range widened by 49.5 widths on each side. Beyond it the network's output means nothing and
@@ -41,17 +45,20 @@ public sealed record PolicyDescription(
     {
         var c = policy.Config;
         var p = c.Policy;
-        // Observation names come from the task; a policy trained on another shape keeps generic names.
-        var names = SimTasks.ObservationNames(c.Task);
-        if (names.Length != p.ObsDim) names = Enumerable.Range(0, p.ObsDim).Select(i => $"obs{i}").ToArray();
+        // Observation names come from the task and layout (a vision policy observes the agent position as its state);
+        // a policy trained on another shape keeps generic names. Do is observation.state's width: for a vision policy
+        // the state part of its per-step condition, the camera features come from PlanRequest.images.
+        int stateDim = p.StateDim;
+        var names = p.Vision is null ? SimTasks.ObservationNames(c.Task, c.Observation) : PixelObservations.StateNames;
+        if (names.Length != stateDim) names = Enumerable.Range(0, stateDim).Select(i => $"obs{i}").ToArray();
         var actions = SimTasks.ActionNames.Length == p.ActionDim
             ? SimTasks.ActionNames.ToArray()
             : Enumerable.Range(0, p.ActionDim).Select(i => $"action{i}").ToArray();
-        return new PolicyDescription(id, c.Task, p.ObsDim, p.ActionDim, p.ObsSteps, p.Horizon, p.ActionSteps,
+        return new PolicyDescription(id, c.Task, stateDim, p.ActionDim, p.ObsSteps, p.Horizon, p.ActionSteps,
             1.0 / SimTasks.Create(c.Task).ControlHz, c.Sampler, c.InferenceSteps, c.Schedule.NumTrainTimesteps,
             new PolicyVersion(policy.Step, WeightsHash(directory)), names, actions, directory,
             AcceptedBound(policy.ObservationNormalizer, -NormalizedObservationLimit),
-            AcceptedBound(policy.ObservationNormalizer, NormalizedObservationLimit), policy.Engine);
+            AcceptedBound(policy.ObservationNormalizer, NormalizedObservationLimit), policy.Engine, policy.Cameras);
     }
 
     // Task-unit value x with normalize(x) = y: x = (y - offset) / scale (scale > 0 for min-max limits).

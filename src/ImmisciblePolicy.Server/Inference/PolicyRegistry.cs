@@ -16,6 +16,9 @@ namespace ImmisciblePolicy.Server.Inference;
 public sealed record WorkerSettings(int MaxBatch, double MaxWaitMs, int QueueCapacity, int? TorchThreads = null,
     PolicyEngine Engine = PolicyEngine.Torch, Onnx.OnnxEngineOptions? Onnx = null);
 
+/// <summary>A checkpoint the server's engine cannot run: a vision policy with <c>--engine onnx</c> (FAILED_PRECONDITION).</summary>
+public sealed class PolicyEngineException(string message) : Exception(message);
+
 /// <summary>A checkpoint directory outside every policy root the server may load from (PERMISSION_DENIED).</summary>
 public sealed class PolicyRootException(string message) : Exception(message);
 
@@ -86,6 +89,7 @@ public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSetti
     /// <exception cref="PolicyRootException">the directory is outside every policy root.</exception>
     /// <exception cref="DirectoryNotFoundException">no such directory.</exception>
     /// <exception cref="InvalidDataException">the checkpoint is incomplete or corrupt.</exception>
+    /// <exception cref="PolicyEngineException">the server's engine cannot run this policy (a vision policy on ONNX).</exception>
     public PolicyDescription Load(string id, string checkpointDir)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(checkpointDir);
@@ -161,13 +165,18 @@ public sealed partial class PolicyRegistry(string policiesDirectory, WorkerSetti
     {
         try
         {
+            // The ONNX export covers the U-Net alone; camera encoders run in TorchSharp only.
+            if (settings.Engine != PolicyEngine.Torch && PolicyCheckpoint.ReadConfig(dir).Policy.Vision is { } vision)
+                throw new PolicyEngineException(
+                    $"checkpoint '{Path.GetFileName(dir.TrimEnd(Path.DirectorySeparatorChar))}' is a vision policy (cameras [{string.Join(", ", vision.Cameras.Select(c => c.Name))}]); " +
+                    $"vision policies run on the torch engine only, and this server runs --engine {settings.Engine.ToString().ToLowerInvariant()}: serve them with --engine torch");
             return PolicyCheckpoint.Load(dir, settings.Engine, settings.Onnx);
         }
         catch (NotSupportedException e)
         {
             throw new InvalidOperationException($"the server's {settings.Engine} engine cannot run here: {e.Message}", e);
         }
-        catch (Exception e) when (e is not InvalidDataException and not DirectoryNotFoundException and not OutOfMemoryException)
+        catch (Exception e) when (e is not InvalidDataException and not DirectoryNotFoundException and not OutOfMemoryException and not PolicyEngineException)
         {
             throw new InvalidDataException($"{dir}: not a loadable policy checkpoint ({e.GetType().Name})", e);
         }

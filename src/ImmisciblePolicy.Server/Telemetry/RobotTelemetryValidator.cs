@@ -37,7 +37,24 @@ public static class RobotTelemetryValidator
         if (!map.TryGetValue("session", out var s) || s is not string) return "key 'session' (str) is missing";
         if (!TryInteger(map, "timestep", out _)) return "key 'timestep' (int) is missing";
         if (!map.TryGetValue("time", out var t) || !IsNumber(t)) return "key 'time' (float) is missing";
+        if (topic == TelemetryTopics.Observation && map.TryGetValue("images", out var images) && CheckImages(images) is { } bad) return bad;
         return CheckTensor(map, tensorKey);
+    }
+
+    // Optional `images` of an obs message: {camera (str): {height, width, channels (int), encoding: "png", data (bin)}}.
+    private static string? CheckImages(object? images)
+    {
+        if (images is not Dictionary<object, object?> cameras) return "'images' must be a map from camera name to image";
+        foreach (var (name, value) in cameras)
+        {
+            if (name is not string camera) return "'images' keys must be camera names (str)";
+            if (value is not Dictionary<object, object?> image) return $"'images.{camera}' must be a map";
+            foreach (var key in (string[])["height", "width", "channels"])
+                if (!TryInteger(image, key, out long n) || n < 1) return $"'images.{camera}.{key}' must be a positive int";
+            if (!image.TryGetValue("encoding", out var encoding) || encoding is not "png") return $"'images.{camera}.encoding' must be \"png\"";
+            if (!image.TryGetValue("data", out var data) || data is not byte[] { Length: > 0 }) return $"'images.{camera}.data' must be non-empty bin (the PNG file)";
+        }
+        return null;
     }
 
     private static string? CheckTensor(Dictionary<object, object?> map, string key)

@@ -27,8 +27,12 @@ public sealed class TelemetryHub : IDisposable
     private readonly LogRateLimiter _rejectedLog = new(TimeSpan.FromSeconds(10));
     private long _pending, _dropped, _relayed, _rejected;
 
-    /// <summary>Default of the robot message cap: 64 KiB, hundreds of times a low-dimensional obs/executed message.</summary>
-    public const int DefaultMaxRobotMessageBytes = 64 << 10;
+    /// <summary>
+    /// Default of the robot message cap: 1 MiB, room for an <c>obs</c> message with camera frames as PNG (a 96 x 96 Push-T
+    /// frame is a few KB at most; a 640 x 480 RGB camera frame is at most 0.92 MB even when it does not compress). Was 64 KiB
+    /// before robots sent frames.
+    /// </summary>
+    public const int DefaultMaxRobotMessageBytes = 1 << 20;
 
     /// <param name="endpoint">PUB endpoint to bind, e.g. tcp://127.0.0.1:5556 (port * picks a free one).</param>
     /// <param name="relayEndpoint">SUB endpoint to bind for robot messages, or null.</param>

@@ -44,6 +44,41 @@ public sealed class RobotTelemetryValidatorTests
         Assert.StartsWith("payload is not a MessagePack map", RobotTelemetryValidator.Check("obs", new byte[] { 0xc1 }), StringComparison.Ordinal);
     }
 
+    private static byte[] WithImage(string encoding = "png", int height = 4, byte[]? data = null, bool cameraIsMap = true) => Pack((ref MessagePackWriter w) =>
+    {
+        w.WriteMapHeader(6);
+        w.Write("v"); w.Write(1);
+        w.Write("session"); w.Write("r");
+        w.Write("timestep"); w.Write(3);
+        w.Write("time"); w.Write(1.5);
+        w.Write("obs"); w.WriteMapHeader(2);
+        w.Write("shape"); w.WriteArrayHeader(1); w.Write(1);
+        w.Write("data"); w.WriteArrayHeader(1); w.Write(1.0f);
+        w.Write("images"); w.WriteMapHeader(1);
+        w.Write("observation.image");
+        if (!cameraIsMap)
+        {
+            w.Write(7);
+            return;
+        }
+        w.WriteMapHeader(5);
+        w.Write("height"); w.Write(height);
+        w.Write("width"); w.Write(4);
+        w.Write("channels"); w.Write(3);
+        w.Write("encoding"); w.Write(encoding);
+        w.Write("data"); w.Write(data ?? [0x89, 0x50, 0x4E, 0x47]);
+    });
+
+    [Fact]
+    public void Check_ObservationImages_AreValidatedKeyByKey()
+    {
+        Assert.Null(RobotTelemetryValidator.Check("obs", WithImage()));
+        Assert.Equal("'images.observation.image.encoding' must be \"png\"", RobotTelemetryValidator.Check("obs", WithImage(encoding: "raw")));
+        Assert.Equal("'images.observation.image.height' must be a positive int", RobotTelemetryValidator.Check("obs", WithImage(height: 0)));
+        Assert.Equal("'images.observation.image.data' must be non-empty bin (the PNG file)", RobotTelemetryValidator.Check("obs", WithImage(data: [])));
+        Assert.Equal("'images.observation.image' must be a map", RobotTelemetryValidator.Check("obs", WithImage(cameraIsMap: false)));
+    }
+
     [Fact]
     public void Check_DeeplyNestedPayload_IsRejectedByUntrustedDataLimits()
     {
