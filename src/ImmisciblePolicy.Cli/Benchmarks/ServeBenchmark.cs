@@ -6,6 +6,7 @@ using Grpc.Net.Client;
 using ImmisciblePolicy.Core.Torch;
 using ImmisciblePolicy.Protos.Planning;
 using ImmisciblePolicy.Robotics;
+using ImmisciblePolicy.Robots.Planning;
 using ImmisciblePolicy.Server.Hosting;
 using ImmisciblePolicy.Server.Inference;
 
@@ -56,7 +57,7 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         var thread = new Thread(() =>
         {
             TorchRuntime.Configure(config.TorchThreads);
-            inProcessRow = Latency("in-process TrainedPolicy.PlanChunks (batch 1)", i => inProcess.PlanChunks([window], i, null));
+            inProcessRow = Latency("in-process TrainedPolicy.PlanChunks (batch 1)", i => inProcess.PlanChunks([window], i, (int?)null));
         });
         thread.Start();
         thread.Join();
@@ -114,7 +115,7 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         return Row(label, ms);
     }
 
-    private async Task<LatencyRow> LatencyAsync(string label, PlanningService.PlanningServiceClient client, double[][] window, CancellationToken ct)
+    private async Task<LatencyRow> LatencyAsync(string label, PlanningService.PlanningServiceClient client, ObservationWindow window, CancellationToken ct)
     {
         for (int i = 0; i < 20; i++) await client.PlanAsync(Request(window, i, "latency"), cancellationToken: ct);
         var ms = new double[config.LatencySamples];
@@ -127,7 +128,7 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         return Row(label, ms);
     }
 
-    private async Task<ThroughputRow> ThroughputAsync(RunningPlanningServer server, bool batching, int clients, double[][] window, bool seeded,
+    private async Task<ThroughputRow> ThroughputAsync(RunningPlanningServer server, bool batching, int clients, ObservationWindow window, bool seeded,
         CancellationToken ct)
     {
         var channels = Enumerable.Range(0, clients).Select(_ => GrpcChannel.ForAddress(server.Address)).ToList();
@@ -170,25 +171,28 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         return new LatencyRow(label, ms.Length, PlanStatistics.Percentile(sorted, 0.5), PlanStatistics.Percentile(sorted, 0.99), ms.Average());
     }
 
-    // Unseeded requests take the session's seed; seeded ones carry their own. Both may share batches.
-    private PlanRequest Request(double[][] window, int timestep, string session, long? seed = null)
-    {
-        var tensor = new Protos.Planning.Tensor();
-        tensor.Shape.Add(window.Length);
-        tensor.Shape.Add(window[0].Length);
-        foreach (var row in window) foreach (var v in row) tensor.Values.Add((float)v);
-        var request = new PlanRequest { PolicyId = policyId, SessionId = session, Observation = tensor, Timestep = timestep };
-        if (seed is not null) request.Sampler = new SamplerSettings { Seed = seed };
-        return request;
-    }
+    // Unseeded requests take the session's seed; seeded ones carry their own. Both may share batches. A vision
+    // policy's request carries its frames as raw HWC uint8 images, as the robot client sends them.
+    private PlanRequest Request(ObservationWindow window, int timestep, string session, long? seed = null) =>
+        PlanningMessages.Request(policyId, session, window.Steps, timestep, seed);
 
-    // A real observation: the task's initial state, repeated To times (as at the start of an episode).
-    private static double[][] Window(TrainedPolicy policy)
+    /// <summary>
+    /// A real observation: the task's initial state (and, for a vision policy, its rendered pixel observation),
+    /// repeated To times as at the start of an episode.
+    /// </summary>
+    public static ObservationWindow Window(TrainedPolicy policy)
     {
+        ArgumentNullException.ThrowIfNull(policy);
         var env = SimTasks.Create(policy.Config.Task, policy.Config.Observation);
-        var obs = env.Reset(0);
-        if (obs.Length != policy.Config.Policy.ObsDim) obs = new double[policy.Config.Policy.ObsDim];
-        return Enumerable.Range(0, policy.Config.Policy.ObsSteps).Select(_ => obs.ToArray()).ToArray();
+        var state = env.Reset(0);
+        Observation obs;
+        if (policy.Cameras.Count > 0) obs = PixelObservations.Observe(env, policy.Cameras);
+        else
+        {
+            if (state.Length != policy.Config.Policy.ObsDim) state = new double[policy.Config.Policy.ObsDim];
+            obs = Observation.FromState(state);
+        }
+        return new ObservationWindow([.. Enumerable.Range(0, policy.Config.Policy.ObsSteps).Select(_ => obs)]);
     }
 
     private static string Name(Policy.PolicyEngine engine) => engine.ToString().ToLowerInvariant();
@@ -217,6 +221,8 @@ public sealed class ServeBenchmark(string policiesDirectory, string policyId, Se
         sb.AppendLine();
         sb.AppendLine(inv, $"- Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, libtorch CPU with {threads} intra-op threads per planning thread. Load average at the end of the run: {LoadAverage()} (other jobs share the cores, so treat differences below ~20 % as noise).");
         sb.AppendLine(inv, $"- Policy: {source}; task {c.Task}, U-Net widths [{string.Join(", ", c.Policy.Unet.DownDims)}] ({policy.Network.ParameterCount:N0} parameters), To = {c.Policy.ObsSteps}, Tp = {c.Policy.Horizon}, Ta = {c.Policy.ActionSteps}, Do = {c.Policy.ObsDim}, Da = {c.Policy.ActionDim}; {c.Sampler} with {c.InferenceSteps} denoising steps. Latency does not depend on how well the weights are trained.");
+        if (policy.Cameras.Count > 0)
+            sb.AppendLine(inv, $"- Vision policy: cameras [{string.Join(", ", policy.Cameras.Select(k => $"{k.Name} {k.ShapeText}"))}]; every request carries To x {policy.Cameras.Count} frame(s) of the task's rendered pixel observation as raw HWC uint8 `PlanRequest.images` ({c.Policy.ObsSteps * policy.Cameras.Sum(k => k.FrameBytes):N0} bytes), as the robot client sends them; the in-process row plans the same `ObservationWindow`.");
         sb.AppendLine("- Server: `PlanningServerHost` in the same process on an ephemeral loopback port, h2c, telemetry off; one gRPC channel (HTTP/2 connection) per client. Client and server share the CPU.");
         sb.AppendLine(inv, $"- Client rows send no seed (the server uses the session's seed); seeded rows carry a seed per request like the demo's sync robots. Every request draws its noise from its own seed, so seeded and unseeded requests share batches alike and batching never changes a reply. Batching on = max batch {config.MaxBatch}, max wait {config.MaxWaitMs} ms; off = max batch 1.");
         sb.AppendLine();

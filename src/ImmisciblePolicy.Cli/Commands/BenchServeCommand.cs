@@ -53,6 +53,12 @@ internal static class BenchServeCommand
                     source = "default Push-T configuration (1 training step)";
                 }
                 var chosen = ParseEngines(parse.GetValue(engines)!);
+                using (var probe = PolicyCheckpoint.Load(dir))
+                    if (probe.Cameras.Count > 0 && chosen.Remove(Policy.PolicyEngine.Onnx))
+                    {
+                        Console.WriteLine("The onnx engine does not plan vision policies (the server answers FAILED_PRECONDITION); measuring torch only.");
+                        if (chosen.Count == 0) chosen.Add(Policy.PolicyEngine.Torch);
+                    }
                 var cfg = new ServeBenchmarkConfig(parse.GetValue(samples), parse.GetValue(seconds), TorchThreads: n);
                 var latency = new List<LatencyRow>();
                 var throughput = new List<ThroughputRow>();
