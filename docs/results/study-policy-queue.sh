@@ -10,7 +10,29 @@ for s in 1 2; do CELLS+=(pusht-mm-vanilla-s$s pusht-mm-knn2-s$s); done
 for s in 0 1 2; do for m in vanilla knn2 knn4 la la-recipe obs-aware; do CELLS+=(bimodal-skew-$m-s$s); done; done
 for s in 1 2; do CELLS+=(pusht-mm-la-recipe-s$s pusht-mm-obs-aware-s$s pusht-mm-la-s$s); done
 for s in 0 1 2; do CELLS+=(pusht-mm-knn4-s$s); done
-CELLS+=(pusht-mm-vanilla-s3 pusht-mm-vanilla-s4)
+CELLS+=(pusht-mm-vanilla-s3 pusht-mm-vanilla-s4 best-s3 best-s4)
+# The protocol's best pairing: highest mean final DP score over seeds 0-2 among the five pairings (ties: the earlier
+# one in this order). Known only once all 15 of those cells are complete; until then "best-*" entries wait.
+best_pairing() {
+  python3 - "$OUT" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+means = []
+for m in ["knn2", "knn4", "la", "la-recipe", "obs-aware"]:
+    scores = []
+    for s in range(3):
+        try:
+            r = json.load(open(os.path.join(out, "cells", f"pusht-mm-{m}-s{s}", "result.json")))
+        except OSError:
+            sys.exit(1)
+        if not r.get("Completed"):
+            sys.exit(1)
+        scores.append(r["Curve"][-1]["Metrics"]["score"])
+    means.append((sum(scores) / 3, m))
+best = max(means, key=lambda t: t[0])   # max keeps the first of equal scores
+print(best[1])
+PY
+}
 mkdir -p "$OUT/claims"
 running() { pgrep -f "study cell --preset policy" | wc -l; }
 # Clear claims of unfinished cells, unless a cell process of an earlier queue is still running it.
@@ -19,6 +41,10 @@ for c in "$OUT"/claims/*; do [ -e "$c" ] || continue; id=$(basename "$c")
   pgrep -f -- "--cell-id $id " > /dev/null || rmdir "$c"; done
 worker() {
   for id in "${CELLS[@]}"; do
+    if [[ $id == best-* ]]; then
+      while ! m=$(best_pairing); do sleep 30; done
+      id=pusht-mm-$m-${id#best-}
+    fi
     [ -d "$OUT/claims/$id" ] && continue
     # One worker at a time checks for a free slot and starts its cell (flock), so never more than WORKERS cells run,
     # counting cells started by an earlier queue.
