@@ -41,7 +41,7 @@ public sealed class LeRobotTasksTableTests : IDisposable
     [Fact]
     public async Task TasksParquet_ReadTheWayLeRobotReadsIt_GivesTheTextForEveryTaskIndex()
     {
-        SystemPython.Require("python3-pandas python3-numpy", "pandas", "numpy");
+        SystemPython.Require("pandas", "numpy");
         var (root, dataset) = await WriteAsync();
         await using var table = await ParquetTableReader.OpenAsync(root, LeRobotLayout.TasksPath, CancellationToken.None);
         // Debian bookworm has neither pyarrow nor fastparquet, so the peer parses the footer itself and takes the
