@@ -11,6 +11,8 @@ for s in 0 1 2; do for m in vanilla knn2 knn4 la la-recipe obs-aware; do CELLS+=
 for s in 1 2; do CELLS+=(pusht-mm-la-recipe-s$s pusht-mm-obs-aware-s$s pusht-mm-la-s$s); done
 for s in 0 1 2; do CELLS+=(pusht-mm-knn4-s$s); done
 CELLS+=(pusht-mm-vanilla-s3 pusht-mm-vanilla-s4 best-s3 best-s4)
+# Amendment 3 (exploratory, descriptive only): the lambda sweep of observation-aware pairing on bimodal.
+for s in 0 1 2; do for l in 0.1 0.3; do CELLS+=(bimodal-skew-obs-aware-$l-s$s); done; done
 # The protocol's best pairing: highest mean final DP score over seeds 0-2 among the five pairings (ties: the earlier
 # one in this order). Known only once all 15 of those cells are complete; until then "best-*" entries wait.
 best_pairing() {

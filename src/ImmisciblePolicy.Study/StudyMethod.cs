@@ -59,9 +59,25 @@ public static class StudyMethods
     /// between two samples only as far as their observations are alike; tests whether batch-wide pairing fails
     /// because it decouples the noise from the observation.
     /// </summary>
-    public static StudyMethod ObservationAware { get; } =
-        new("obs-aware", "observation-aware assignment (lambda = 1)",
-            new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.ObservationAwareAssignment, ConditionWeight = 1.0 });
+    public static StudyMethod ObservationAware { get; } = ObservationAwareWeighted(1.0);
+
+    /// <summary>
+    /// Observation-aware linear assignment with weight <paramref name="lambda"/> on the observation term: 0 is plain linear
+    /// assignment, large values keep vanilla's pairing wherever observations differ. Id "obs-aware" for lambda = 1 (the
+    /// protocol's arm), "obs-aware-{lambda}" otherwise.
+    /// </summary>
+    public static StudyMethod ObservationAwareWeighted(double lambda)
+    {
+        string text = lambda.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        return new(lambda == 1.0 ? "obs-aware" : $"obs-aware-{text}", $"observation-aware assignment (lambda = {text})",
+            new NoiseAssignmentConfig { Method = NoiseAssignmentMethod.ObservationAwareAssignment, ConditionWeight = lambda });
+    }
+
+    /// <summary>
+    /// The exploratory lambda sweep on the bimodal task (protocol amendment 3, added after the first 33 cells' results, so
+    /// descriptive only): lambda = 0.1 and 0.3, between plain linear assignment (0) and the protocol's arm (1).
+    /// </summary>
+    public static IReadOnlyList<StudyMethod> ObservationAwareSweep { get; } = [ObservationAwareWeighted(0.1), ObservationAwareWeighted(0.3)];
 
     /// <summary>The policy study's methods (round 2, docs/results/study-policy-protocol.md), in table order.</summary>
     public static IReadOnlyList<StudyMethod> Policy { get; } =
@@ -71,7 +87,7 @@ public static class StudyMethods
     public static IReadOnlyList<StudyMethod> All { get; } = [Vanilla, LinearAssignment, Knn(2), Knn(4), Knn(8), Scale2, Scale2Knn4];
 
     /// <summary>Every method of either study round, in table order (<see cref="All"/>, then the policy round's additions).</summary>
-    public static IReadOnlyList<StudyMethod> Known { get; } = [.. All, LinearAssignmentRecipe, ObservationAware];
+    public static IReadOnlyList<StudyMethod> Known { get; } = [.. All, LinearAssignmentRecipe, .. ObservationAwareSweep, ObservationAware];
 
     /// <summary>The method with id <paramref name="id"/>; the error lists the known ids.</summary>
     public static StudyMethod Parse(string id) =>

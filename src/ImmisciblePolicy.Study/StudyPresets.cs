@@ -84,7 +84,7 @@ public static class StudyPresets
             {
                 Steps = 1000, EvalEvery = 200, BatchSize = 64, LearningRate = 3e-3, WarmupSteps = 50, Widths = [32, 64], StepEmbedDim = 32,
                 DemoEpisodes = BimodalSkewedEpisodes, EvalEpisodes = 100, ModeMix = BimodalSkewedLeftShare,
-            }),
+            }, [.. StudyMethods.Policy, .. StudyMethods.ObservationAwareSweep]),   // the lambda sweep: amendment 3
         ],
         StudyMethods.Policy, [0, 1, 2, 3, 4]);
 

@@ -22,8 +22,12 @@ public sealed class StudyPresetTests
     public void Policy_RunsSixPairingsOnBothMultimodalTasksWithMatchedBudgets()
     {
         var cells = StudyPresets.Policy.Cells();
-        Assert.Equal(2 * 6 * 5, cells.Count);
+        // Six pairings on both tasks, and on bimodal also the lambda sweep of observation-aware pairing (amendment 3).
+        Assert.Equal((6 + 8) * 5, cells.Count);
         Assert.Equal(["vanilla", "knn2", "knn4", "la", "la-recipe", "obs-aware"], StudyMethods.Policy.Select(m => m.Id));
+        Assert.Equal(["obs-aware-0.1", "obs-aware-0.3"], cells.Where(c => c.Task == StudyTaskKind.BimodalSkewed).Select(c => c.Method.Id)
+            .Distinct().Except(StudyMethods.Policy.Select(m => m.Id)));
+        Assert.DoesNotContain(cells, c => c.Task == StudyTaskKind.PushTMultimodal && c.Method.Id.StartsWith("obs-aware-", StringComparison.Ordinal));
         foreach (var task in new[] { StudyTaskKind.PushTMultimodal, StudyTaskKind.BimodalSkewed })
         {
             var ofTask = cells.Where(c => c.Task == task).ToList();
@@ -53,6 +57,8 @@ public sealed class StudyPresetTests
         var obs = StudyMethods.Parse("obs-aware");
         Assert.Equal(Core.Noise.NoiseAssignmentMethod.ObservationAwareAssignment, obs.Noise.Method);
         Assert.Equal(1.0, obs.Noise.ConditionWeight);
+        Assert.Equal(0.3, StudyMethods.Parse("obs-aware-0.3").Noise.ConditionWeight);
+        Assert.Equal("obs-aware", StudyMethods.ObservationAwareWeighted(1).Id);
         Assert.False(obs.IsVanilla);
         Assert.All(StudyMethods.Known, m => m.NoiseFor(1000).Validate());
     }
