@@ -53,12 +53,13 @@ internal static class BenchServeCommand
                     source = "default Push-T configuration (1 training step)";
                 }
                 var chosen = ParseEngines(parse.GetValue(engines)!);
-                using (var probe = PolicyCheckpoint.Load(dir))
-                    if (probe.Cameras.Count > 0 && chosen.Remove(Policy.PolicyEngine.Onnx))
-                    {
-                        Console.WriteLine("The onnx engine does not plan vision policies (the server answers FAILED_PRECONDITION); measuring torch only.");
-                        if (chosen.Count == 0) chosen.Add(Policy.PolicyEngine.Torch);
-                    }
+                // One torch load describes the policy (cameras for the engine choice, sizes for the report).
+                using var policy = PolicyCheckpoint.Load(dir);
+                if (policy.Cameras.Count > 0 && chosen.Remove(Policy.PolicyEngine.Onnx))
+                {
+                    Console.WriteLine("The onnx engine does not plan vision policies (the server answers FAILED_PRECONDITION); measuring torch only.");
+                    if (chosen.Count == 0) chosen.Add(Policy.PolicyEngine.Torch);
+                }
                 var cfg = new ServeBenchmarkConfig(parse.GetValue(samples), parse.GetValue(seconds), TorchThreads: n);
                 var latency = new List<LatencyRow>();
                 var throughput = new List<ThroughputRow>();
@@ -71,7 +72,6 @@ internal static class BenchServeCommand
                     latency.AddRange(l);
                     throughput.AddRange(t);
                 }
-                using var policy = PolicyCheckpoint.Load(dir);
                 var markdown = ServeBenchmark.Markdown(policy, source, cfg, latency, throughput, n, DateTime.UtcNow - started);
                 var outPath = parse.GetValue(output)!;
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
