@@ -9,9 +9,10 @@ namespace ImmisciblePolicy.Robots.Planning;
 
 /// <summary>
 /// A robot's link to a planning server: one HTTP/2 channel (h2c for http:// URLs), the API key on every call,
-/// and retries with exponential backoff while the server answers UNAVAILABLE (restarting, not yet listening),
-/// so clients reconnect by themselves when a server comes back on the same address. Other status codes are
-/// the caller's problem and surface at once. A <c>dns:///host:port</c> address (e.g. a Kubernetes headless
+/// and retries with exponential backoff while the server cannot be reached (restarting, not yet listening, or
+/// its connection torn down mid-call: see <see cref="IsTransportFailure"/>), so clients reconnect by themselves
+/// when a server comes back on the same address. Status codes the server itself sent are the caller's problem
+/// and surface at once. A <c>dns:///host:port</c> address (e.g. a Kubernetes headless
 /// Service) resolves every replica and spreads calls over them round robin: HTTP/2 keeps one long-lived
 /// connection, so balancing per connection (an L4 Service) would pin a robot to one replica.
 /// </summary>
@@ -74,7 +75,7 @@ public sealed class PlanningConnection : IDisposable
     /// <summary>Headers sent with every call (API key).</summary>
     public Metadata Headers => _headers;
 
-    /// <summary>Attempts that failed with UNAVAILABLE and were retried.</summary>
+    /// <summary>Attempts that failed in transport (<see cref="IsTransportFailure"/>) and were retried.</summary>
     public long Retries => Interlocked.Read(ref _retries);
 
     /// <summary>Plans one chunk, retrying while the server is unavailable.</summary>
@@ -111,7 +112,25 @@ public sealed class PlanningConnection : IDisposable
         return reply.Status;
     }
 
-    /// <summary>Runs a call with the API key and per-attempt deadline, retrying on UNAVAILABLE with doubling backoff.</summary>
+    /// <summary>
+    /// True when a call failed because the server could not be reached or its connection went away, not because
+    /// the server answered with an error: UNAVAILABLE, or any status grpc-dotnet made up on the client from an
+    /// HTTP/2 or socket failure. The second case matters when a server shuts down under a live connection: an
+    /// HTTP/2 stream ended by the closing server (e.g. error code NO_ERROR) maps to INTERNAL, not UNAVAILABLE
+    /// (grpc-dotnet <c>src/Shared/HttpExceptionResolver.cs</c>, gRPC's HTTP/2 error-code table). A status sent by
+    /// the server carries no client-side exception, so a real INTERNAL from the server is never retried.
+    /// </summary>
+    public static bool IsTransportFailure(RpcException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (e.StatusCode == StatusCode.Unavailable) return true;
+        if (e.StatusCode != StatusCode.Internal) return false;
+        for (var x = e.Status.DebugException; x is not null; x = x.InnerException)
+            if (x is HttpProtocolException or HttpRequestException or IOException or System.Net.Sockets.SocketException) return true;
+        return false;
+    }
+
+    /// <summary>Runs a call with the API key and per-attempt deadline, retrying transport failures with doubling backoff.</summary>
     public async Task<T> WithRetryAsync<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -123,7 +142,7 @@ public sealed class PlanningConnection : IDisposable
             {
                 return await call(new CallOptions(_headers, DateTime.UtcNow + Retry.AttemptTimeout, cancellationToken)).ConfigureAwait(false);
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && DateTime.UtcNow + backoff < giveUp && !cancellationToken.IsCancellationRequested)
+            catch (RpcException e) when (IsTransportFailure(e) && DateTime.UtcNow + backoff < giveUp && !cancellationToken.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _retries);
                 await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
