@@ -56,7 +56,7 @@ public sealed class RobotFleetTests(TinyServedPolicy fx)
         using var recorder = new TelemetryRecorder(pub);
         using var robots = new RobotTelemetryPublisher(sub);
         Assert.True(robots.WaitForSubscriber(TimeSpan.FromSeconds(5)), "the server's relay never subscribed");
-        await Task.Delay(300);   // the recorder's SUB connects to the server's PUB asynchronously (slow joiner)
+        await TelemetryWarmUp.UntilRecordedAsync(robots, recorder);   // the recorder's SUB joins the relay asynchronously
         using var connection = new PlanningConnection(server.Address.ToString());
         var policy = await connection.GetPolicyAsync(TinyServedPolicy.PolicyId);
 

@@ -111,7 +111,7 @@ public sealed class VisionRobotTests(TinyServedVisionPolicy fx)
         using var recorder = new TelemetryRecorder(pub);
         using var robots = new RobotTelemetryPublisher(sub);
         Assert.True(robots.WaitForSubscriber(TimeSpan.FromSeconds(5)), "the server's relay never subscribed");
-        await Task.Delay(300);
+        await TelemetryWarmUp.UntilRecordedAsync(robots, recorder);   // the recorder's SUB joins the relay asynchronously
         using var connection = new PlanningConnection(server.Address.ToString());
         var policy = await connection.GetPolicyAsync(TinyServedVisionPolicy.PolicyId);
 
