@@ -56,7 +56,7 @@ public sealed class RobotFleetTests(TinyServedPolicy fx)
         using var recorder = new TelemetryRecorder(pub);
         using var robots = new RobotTelemetryPublisher(sub);
         Assert.True(robots.WaitForSubscriber(TimeSpan.FromSeconds(5)), "the server's relay never subscribed");
-        await TelemetryWarmUp.UntilRecordedAsync(robots, recorder);   // the recorder's SUB joins the relay asynchronously
+        Assert.True(await recorder.WaitUntilReachedAsync(robots, TimeSpan.FromSeconds(15)), "no probe crossed the relay to the recorder");
         using var connection = new PlanningConnection(server.Address.ToString());
         var policy = await connection.GetPolicyAsync(TinyServedPolicy.PolicyId);
 

@@ -158,4 +158,23 @@ public sealed class TelemetryRecorderTests
         for (int i = 0; i < 5000; i++) pub.Publish(new ExecutedTelemetry("s", i, 0, [1f, 2f], -1, null));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"publishing without a subscriber took {watch.Elapsed}");
     }
+    [Fact]
+    public async Task WaitUntilReached_ProbesArriveButAreNeverRecorded_AndTimesOutWithoutAPath()
+    {
+        var endpoint = Loopback.FreeTcpEndpoint();
+        using var recorder = new TelemetryRecorder(endpoint, bind: true);
+        using var pub = new RobotTelemetryPublisher(endpoint);
+        Assert.True(await recorder.WaitUntilReachedAsync(pub, TimeSpan.FromSeconds(10)));
+        pub.Publish(new ObservationTelemetry(TelemetryRecorder.ProbeSession, 1, 0, [0f], 1, true, true));   // even a "done" probe
+        PublishEpisode(pub, "robot-00/seed1", steps: 3, obsDim: 1);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.True(await recorder.WaitForEpisodesAsync(1, cts.Token));
+        await Task.Delay(100);
+        Assert.Equal(["robot-00/seed1"], recorder.Episodes.Select(e => e.Session));
+        Assert.Equal(0, recorder.Incomplete);
+
+        // A publisher nobody subscribes to never reaches the recorder.
+        using var stray = new RobotTelemetryPublisher("tcp://127.0.0.1:*", bind: true);
+        Assert.False(await recorder.WaitUntilReachedAsync(stray, TimeSpan.FromMilliseconds(300)));
+    }
 }

@@ -45,8 +45,8 @@ internal static class DemoServing
 
         using var recorder = new TelemetryRecorder(telemetryOut, fps: SimTasks.Create(kind).ControlHz);
         using var publisher = new RobotTelemetryPublisher(telemetryIn);
-        publisher.WaitForSubscriber(TimeSpan.FromSeconds(5));
-        await Task.Delay(300, ct);   // the recorder's SUB joins the server's PUB asynchronously
+        if (!await recorder.WaitUntilReachedAsync(publisher, TimeSpan.FromSeconds(10), ct))
+            Console.WriteLine($"  warning: no telemetry reached the recorder through {telemetryIn} -> {telemetryOut} within 10 s; early frames may be lost");
         using var connection = new PlanningConnection(server.Address.ToString());
         var simDir = Path.Combine(root, "sim");
         var trained = PolicyCheckpoint.ReadConfig(checkpoint);

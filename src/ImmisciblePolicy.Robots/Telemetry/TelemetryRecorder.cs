@@ -27,6 +27,7 @@ public sealed class TelemetryRecorder : IDisposable
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _ready = new();
     private Exception? _socketError;
+    private int _probes;
 
     /// <param name="endpoint">ZeroMQ endpoint to subscribe to (the server's telemetry PUB, or robots' own).</param>
     /// <param name="bind">bind the SUB socket so robots connect to it directly.</param>
@@ -79,6 +80,30 @@ public sealed class TelemetryRecorder : IDisposable
                 return false;
             }
         }
+    }
+
+    /// <summary>Session id of <see cref="WaitUntilReachedAsync"/>'s probes; never recorded as an episode.</summary>
+    public const string ProbeSession = "telemetry-probe";
+
+    /// <summary>
+    /// Publishes probe observations through <paramref name="publisher"/> until this recorder receives one, so the
+    /// first episode is not lost to ZeroMQ's slow joiner: a SUB connects asynchronously and a PUB drops what it sends
+    /// before a subscription arrives, at each hop (robots -> server relay -> recorder). Waiting for the relay's
+    /// subscription alone (<see cref="RobotTelemetryPublisher.WaitForSubscriber"/>) does not cover the second hop.
+    /// False when nothing arrived within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<bool> WaitUntilReachedAsync(RobotTelemetryPublisher publisher, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(publisher);
+        var until = DateTime.UtcNow + timeout;
+        int seen = Volatile.Read(ref _probes);
+        while (Volatile.Read(ref _probes) == seen)
+        {
+            if (DateTime.UtcNow >= until) return false;
+            publisher.Publish(new ObservationTelemetry(ProbeSession, 0, 0, [0f], null, false, false));
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+        return true;
     }
 
     /// <summary>
@@ -169,6 +194,11 @@ public sealed class TelemetryRecorder : IDisposable
 
     private void OnObservation(ObservationTelemetry m)
     {
+        if (m.Session == ProbeSession)
+        {
+            Interlocked.Increment(ref _probes);
+            return;
+        }
         var log = Log(m.Session);
         log.Observations[m.Timestep] = m;
         if (m.Done != true) return;
